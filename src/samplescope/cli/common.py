@@ -1,0 +1,61 @@
+"""Helpers shared by CLI commands: loading a data set with the usual corruption options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from ..data import Dataset, inject_label_noise, load_dataset, make_imbalanced
+
+__all__ = ["PreparedData", "prepare_data", "echo"]
+
+
+def echo(msg: str = "") -> None:
+    typer.echo(msg)
+
+
+@dataclass
+class PreparedData:
+    dataset: Dataset
+    description: str
+
+
+def prepare_data(
+    name: str,
+    *,
+    data_dir: Path | None = None,
+    noise: float = 0.0,
+    noise_kind: str = "symmetric",
+    imbalance: float = 1.0,
+    imbalance_profile: str = "exponential",
+    train_subset: int | None = None,
+    seed: int = 0,
+) -> PreparedData:
+    """Load ``name`` and apply, in order: training subset, imbalance, label noise (train split only).
+
+    The test split keeps its clean labels; with imbalance the test split is left balanced.
+    """
+    ds = load_dataset(name, data_dir)
+    train = ds.train
+    desc = [f"{ds.name}: {len(train)} train / {len(ds.test)} test"]
+    if train_subset is not None and train_subset < len(train):
+        if train_subset <= 0:
+            raise ValueError(f"train_subset: expected a positive count, got {train_subset}")
+        idx = np.sort(np.random.default_rng(seed).choice(len(train), size=train_subset, replace=False))
+        train = train.subset(idx)
+        desc.append(f"subset {train_subset}")
+    if imbalance != 1.0:
+        idx = make_imbalanced(train.y, imbalance, imbalance_profile, seed, num_classes=ds.num_classes)
+        train = train.subset(idx)
+        counts = np.bincount(train.y, minlength=ds.num_classes)
+        desc.append(f"imbalance {imbalance:g}:1 ({imbalance_profile}) -> {len(train)} samples, counts {counts.tolist()}")
+    if noise > 0:
+        mapping = ds.name if noise_kind == "asymmetric" else None
+        y_noisy, noisy = inject_label_noise(train.y, noise, noise_kind, ds.num_classes, seed, mapping=mapping)
+        train = train.with_labels(y_noisy)
+        desc.append(f"{noise_kind} noise {noise:g}: {int(noisy.sum())} noisy labels")
+    ds = Dataset(ds.name, train, ds.test, ds.num_classes, ds.class_names)
+    return PreparedData(ds, "; ".join(desc))

@@ -1,0 +1,139 @@
+"""Reference networks. All return logits ``(N, C)`` and are ``nn.Sequential`` so that
+generic helpers (:func:`split_head`, :func:`split_at_first_dropout`) can cut them.
+
+Any ``nn.Module`` mapping inputs to logits works with samplescope; these are the defaults.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["mlp", "gal_cnn", "small_cnn", "resnet", "default_model"]
+
+
+def mlp(
+    in_features: int | Sequence[int],
+    num_classes: int,
+    hidden: Sequence[int] = (256, 128),
+    dropout: float = 0.0,
+) -> nn.Sequential:
+    """Multi-layer perceptron: Flatten → [Linear → ReLU → Dropout(p)]* → Linear.
+
+    Args:
+        in_features: input size, or an input shape such as ``(1, 8, 8)`` (flattened).
+        num_classes: number of logits ``C``.
+        hidden: hidden widths.
+        dropout: dropout rate after every hidden layer (0 = none).
+    """
+    d = in_features if isinstance(in_features, int) else math.prod(in_features)
+    layers: list[nn.Module] = [nn.Flatten()]
+    for h in hidden:
+        layers += [nn.Linear(d, h), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        d = h
+    layers.append(nn.Linear(d, num_classes))
+    return nn.Sequential(*layers)
+
+
+def gal_cnn(num_classes: int = 10, in_channels: int = 1, image_size: int = 28) -> nn.Sequential:
+    """Gal, Islam & Ghahramani (2017) MC-dropout CNN (Keras MNIST example they used).
+
+    conv(32, 4×4) → ReLU → conv(32, 4×4) → ReLU → maxpool(2) → dropout(0.25) →
+    dense(128) → ReLU → dropout(0.5) → dense(C). Input ``(N, in_channels, S, S)``.
+    """
+    s = (image_size - 3 - 3) // 2
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 32, 4),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(32 * s * s, 128),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(128, num_classes),
+    )
+
+
+def small_cnn(
+    num_classes: int = 10, in_channels: int = 1, image_size: int = 28, dropout: float = 0.25
+) -> nn.Sequential:
+    """Small CNN for 8×8, 28×28 and 32×32 images.
+
+    [conv3×3(32) → BN → ReLU → maxpool2] → [conv3×3(64) → BN → ReLU → maxpool2] →
+    dense(128) → ReLU → dropout → dense(C). Pools are skipped when the map would vanish.
+    """
+    layers: list[nn.Module] = []
+    c, s = in_channels, image_size
+    for width in (32, 64):
+        layers += [nn.Conv2d(c, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+        if s >= 8:
+            layers.append(nn.MaxPool2d(2))
+            s //= 2
+        c = width
+    layers += [nn.Flatten(), nn.Linear(c * s * s, 128), nn.ReLU()]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(128, num_classes))
+    return nn.Sequential(*layers)
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.short: nn.Module = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.short(x))
+
+
+def resnet(depth: int = 20, num_classes: int = 10, in_channels: int = 3, width: int = 16) -> nn.Sequential:
+    """CIFAR-style ResNet (He et al. 2016), depth = 6n + 2 (8, 14, 20, 32, ...), for 28×28/32×32."""
+    if (depth - 2) % 6 != 0 or depth < 8:
+        raise ValueError(f"depth: expected 6n + 2 >= 8 (8, 14, 20, 32, ...), got {depth}")
+    n = (depth - 2) // 6
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+    cin = width
+    for stage, cout in enumerate((width, 2 * width, 4 * width)):
+        for b in range(n):
+            layers.append(_BasicBlock(cin, cout, 2 if (b == 0 and stage > 0) else 1))
+            cin = cout
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, num_classes)]
+    return nn.Sequential(*layers)
+
+
+def default_model(input_shape: Sequence[int], num_classes: int, *, kind: str | None = None) -> nn.Sequential:
+    """The model samplescope trains when none is given.
+
+    ``kind`` = ``"mlp"`` | ``"cnn"`` | ``"gal_cnn"`` | ``"resnet"``; default: an MLP for inputs
+    of 8×8 or smaller (digits), the small CNN otherwise.
+    """
+    shape = tuple(input_shape)
+    if kind is None:
+        kind = "mlp" if (len(shape) < 3 or shape[-1] <= 8) else "cnn"
+    if kind == "mlp":
+        return mlp(shape, num_classes)
+    if len(shape) != 3:
+        raise ValueError(f"input_shape: expected (C, H, W) for a conv net, got {shape}")
+    if kind == "cnn":
+        return small_cnn(num_classes, shape[0], shape[1])
+    if kind == "gal_cnn":
+        return gal_cnn(num_classes, shape[0], shape[1])
+    if kind == "resnet":
+        return resnet(20, num_classes, shape[0])
+    raise ValueError(f"kind: expected one of ['mlp', 'cnn', 'gal_cnn', 'resnet'], got {kind!r}")
