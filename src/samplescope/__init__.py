@@ -21,7 +21,24 @@ from .training import Callback, fit, predict_logits
 __version__ = "0.1.0"
 
 __all__ = [
-    "Callback", "DataSplit", "Dataset", "ScoreTable", "default_model", "fit", "from_arrays", "from_torch_dataset",
-    "gal_cnn", "get_measure", "inject_label_noise", "list_measures", "load_dataset", "make_imbalanced", "mlp",
-    "predict_logits", "register_measure", "resnet", "score_split", "small_cnn",
+    "Callback",
+    "DataSplit",
+    "Dataset",
+    "ScoreTable",
+    "default_model",
+    "fit",
+    "from_arrays",
+    "from_torch_dataset",
+    "gal_cnn",
+    "get_measure",
+    "inject_label_noise",
+    "list_measures",
+    "load_dataset",
+    "make_imbalanced",
+    "mlp",
+    "predict_logits",
+    "register_measure",
+    "resnet",
+    "score_split",
+    "small_cnn",
 ]

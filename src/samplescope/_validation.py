@@ -56,13 +56,15 @@ def check_array(
     if ndim is not None:
         dims = (ndim,) if isinstance(ndim, int) else ndim
         if a.ndim not in dims:
-            raise ValueError(f"{name}: expected {' or '.join(map(str, dims))}-D, got {_describe(a)}")
+            raise ValueError(
+                f"{name}: expected {' or '.join(map(str, dims))}-D, got {_describe(a)}"
+            )
     if not allow_empty and a.size == 0:
         raise ValueError(f"{name}: expected a non-empty array, got {_describe(a)}")
     if dtype is not None:
-        if np.issubdtype(np.dtype(dtype), np.number) and not np.issubdtype(a.dtype, np.number):
-            if a.dtype != bool:
-                raise ValueError(f"{name}: expected numbers, got {_describe(a)}")
+        wants_number = np.issubdtype(np.dtype(dtype), np.number)
+        if wants_number and not np.issubdtype(a.dtype, np.number) and a.dtype != bool:
+            raise ValueError(f"{name}: expected numbers, got {_describe(a)}")
         a = a.astype(dtype, copy=False)
     if finite and np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
         bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
@@ -70,7 +72,9 @@ def check_array(
     return a
 
 
-def check_logits(logits: Any, name: str = "logits", *, num_classes: int | None = None) -> np.ndarray:
+def check_logits(
+    logits: Any, name: str = "logits", *, num_classes: int | None = None
+) -> np.ndarray:
     """Validate logits of shape ``(N, C)`` with ``C >= 2``; return float64."""
     a = check_array(logits, name, ndim=2)
     if a.shape[1] < 2:
@@ -128,7 +132,11 @@ def check_labels(
     if not allow_empty and a.size == 0:
         raise ValueError(f"{name}: expected a non-empty array, got {_describe(a)}")
     if a.size and not np.issubdtype(a.dtype, np.integer):
-        if np.issubdtype(a.dtype, np.floating) and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        if (
+            np.issubdtype(a.dtype, np.floating)
+            and np.all(np.isfinite(a))
+            and np.all(a == np.round(a))
+        ):
             a = a.astype(np.int64)
         else:
             raise ValueError(f"{name}: expected integer class indices, got {_describe(a)}")
@@ -160,8 +168,9 @@ def check_same_length(**arrays: Any) -> int:
     return next(iter(lengths.values())) if lengths else 0
 
 
-def check_fraction(x: float, name: str, *, low: float = 0.0, high: float = 1.0,
-                   inclusive_high: bool = True) -> float:
+def check_fraction(
+    x: float, name: str, *, low: float = 0.0, high: float = 1.0, inclusive_high: bool = True
+) -> float:
     """Check ``low <= x <= high`` (or ``< high``) and finiteness."""
     try:
         v = float(x)
@@ -181,7 +190,9 @@ def check_positive(x: float, name: str, *, strict: bool = True) -> float:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: expected a positive number, got {x!r}") from exc
     if not np.isfinite(v) or (v <= 0 if strict else v < 0):
-        raise ValueError(f"{name}: expected a {'positive' if strict else 'non-negative'} number, got {x!r}")
+        raise ValueError(
+            f"{name}: expected a {'positive' if strict else 'non-negative'} number, got {x!r}"
+        )
     return v
 
 

@@ -12,7 +12,13 @@ from .app import app
 # Each module registers its commands on ``app``. A command module that is not present in
 # this build (an area not yet shipped) is skipped; any other import error propagates.
 _COMMAND_MODULES = (
-    "data_cmds", "difficulty_cmds", "train_cmds", "uncertainty_cmds", "trust_cmds", "active_cmds", "parallel_cmds",
+    "data_cmds",
+    "difficulty_cmds",
+    "train_cmds",
+    "uncertainty_cmds",
+    "trust_cmds",
+    "active_cmds",
+    "parallel_cmds",
 )
 for _name in _COMMAND_MODULES:
     try:

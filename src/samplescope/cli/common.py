@@ -44,17 +44,25 @@ def prepare_data(
     if train_subset is not None and train_subset < len(train):
         if train_subset <= 0:
             raise ValueError(f"train_subset: expected a positive count, got {train_subset}")
-        idx = np.sort(np.random.default_rng(seed).choice(len(train), size=train_subset, replace=False))
+        idx = np.sort(
+            np.random.default_rng(seed).choice(len(train), size=train_subset, replace=False)
+        )
         train = train.subset(idx)
         desc.append(f"subset {train_subset}")
     if imbalance != 1.0:
-        idx = make_imbalanced(train.y, imbalance, imbalance_profile, seed, num_classes=ds.num_classes)
+        idx = make_imbalanced(
+            train.y, imbalance, imbalance_profile, seed, num_classes=ds.num_classes
+        )
         train = train.subset(idx)
         counts = np.bincount(train.y, minlength=ds.num_classes)
-        desc.append(f"imbalance {imbalance:g}:1 ({imbalance_profile}) -> {len(train)} samples, counts {counts.tolist()}")
+        desc.append(
+            f"imbalance {imbalance:g}:1 ({imbalance_profile}) -> {len(train)} samples, counts {counts.tolist()}"
+        )
     if noise > 0:
         mapping = ds.name if noise_kind == "asymmetric" else None
-        y_noisy, noisy = inject_label_noise(train.y, noise, noise_kind, ds.num_classes, seed, mapping=mapping)
+        y_noisy, noisy = inject_label_noise(
+            train.y, noise, noise_kind, ds.num_classes, seed, mapping=mapping
+        )
         train = train.with_labels(y_noisy)
         desc.append(f"{noise_kind} noise {noise:g}: {int(noisy.sum())} noisy labels")
     ds = Dataset(ds.name, train, ds.test, ds.num_classes, ds.class_names)

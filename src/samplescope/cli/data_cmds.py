@@ -13,7 +13,9 @@ from .common import echo
 
 @app.command("datasets")
 def datasets_cmd(
-    data_dir_opt: Path = typer.Option(None, "--data-dir", help=f"folder with the .npz files (default ${DATA_ENV})"),
+    data_dir_opt: Path = typer.Option(
+        None, "--data-dir", help=f"folder with the .npz files (default ${DATA_ENV})"
+    ),
 ) -> None:
     """List the built-in data sets, their sizes and whether their files were found."""
     d = data_dir(data_dir_opt)
@@ -28,4 +30,6 @@ def datasets_cmd(
         else:
             status = f"missing ({info.filename})"
         shape = "x".join(map(str, info.input_shape))
-        echo(f"{info.name:<15}{info.n_train:>8}{info.n_test:>8}{info.num_classes:>9}  {shape:<12}{status}")
+        echo(
+            f"{info.name:<15}{info.n_train:>8}{info.n_test:>8}{info.num_classes:>9}  {shape:<12}{status}"
+        )

@@ -17,7 +17,9 @@ from .._validation import check_choice, check_labels
 __all__ = ["imbalanced_counts", "make_imbalanced"]
 
 
-def imbalanced_counts(n_max: int, num_classes: int, ratio: float, profile: str = "exponential") -> np.ndarray:
+def imbalanced_counts(
+    n_max: int, num_classes: int, ratio: float, profile: str = "exponential"
+) -> np.ndarray:
     """Per-class sample counts ``(C,)`` of a long-tailed profile."""
     check_choice(profile, "profile", ("exponential", "step"))
     if not np.isfinite(ratio) or ratio < 1:
@@ -28,7 +30,7 @@ def imbalanced_counts(n_max: int, num_classes: int, ratio: float, profile: str =
         counts = n_max * np.power(float(ratio), -c / max(C - 1, 1))
     else:
         counts = np.full(C, float(n_max))
-        counts[(C + 1) // 2:] = n_max / ratio
+        counts[(C + 1) // 2 :] = n_max / ratio
     return np.maximum(np.round(counts).astype(np.int64), 1)
 
 
@@ -55,7 +57,9 @@ def make_imbalanced(
     C = int(num_classes) if num_classes is not None else int(y.max()) + 1
     available = np.bincount(y, minlength=C)
     if available.min() == 0:
-        raise ValueError(f"labels: every class needs samples to subsample, got counts {available.tolist()}")
+        raise ValueError(
+            f"labels: every class needs samples to subsample, got counts {available.tolist()}"
+        )
     counts = imbalanced_counts(int(available.min()), C, ratio, profile)
     rng = np.random.default_rng(seed)
     keep = [rng.choice(np.flatnonzero(y == c), size=counts[c], replace=False) for c in range(C)]

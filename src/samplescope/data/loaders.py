@@ -36,16 +36,51 @@ class DatasetInfo:
     description: str
 
 
-_FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+_FASHION = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 _DIGITS = tuple(str(i) for i in range(10))
 
 _REGISTRY: dict[str, DatasetInfo] = {
-    "digits": DatasetInfo("digits", None, 1347, 450, 10, (1, 8, 8), _DIGITS,
-                          "scikit-learn 8x8 digits, embedded (stratified 75/25 split, seed 0)"),
-    "mnist": DatasetInfo("mnist", "mnist.npz", 60000, 10000, 10, (1, 28, 28), _DIGITS,
-                         "MNIST handwritten digits, 28x28"),
-    "fashion-mnist": DatasetInfo("fashion-mnist", "fashion_mnist.npz", 60000, 10000, 10, (1, 28, 28), _FASHION,
-                                 "Fashion-MNIST clothing images, 28x28"),
+    "digits": DatasetInfo(
+        "digits",
+        None,
+        1347,
+        450,
+        10,
+        (1, 8, 8),
+        _DIGITS,
+        "scikit-learn 8x8 digits, embedded (stratified 75/25 split, seed 0)",
+    ),
+    "mnist": DatasetInfo(
+        "mnist",
+        "mnist.npz",
+        60000,
+        10000,
+        10,
+        (1, 28, 28),
+        _DIGITS,
+        "MNIST handwritten digits, 28x28",
+    ),
+    "fashion-mnist": DatasetInfo(
+        "fashion-mnist",
+        "fashion_mnist.npz",
+        60000,
+        10000,
+        10,
+        (1, 28, 28),
+        _FASHION,
+        "Fashion-MNIST clothing images, 28x28",
+    ),
 }
 _ALIASES = {"fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist"}
 
@@ -105,10 +140,14 @@ def load_dataset(name: str = "digits", root: str | os.PathLike | None = None) ->
     with np.load(path) as z:
         missing = {"x_train", "y_train", "x_test", "y_test"} - set(z.files)
         if missing:
-            raise ValueError(f"root: {path} lacks arrays {sorted(missing)}; expected x_train, y_train, x_test, y_test")
+            raise ValueError(
+                f"root: {path} lacks arrays {sorted(missing)}; expected x_train, y_train, x_test, y_test"
+            )
         x_tr, y_tr, x_te, y_te = z["x_train"], z["y_train"], z["x_test"], z["y_test"]
     train = DataSplit(_images(x_tr), y_tr.astype(np.int64), np.arange(len(y_tr), dtype=np.int64))
-    test = DataSplit(_images(x_te), y_te.astype(np.int64), np.arange(len(y_te), dtype=np.int64) + len(y_tr))
+    test = DataSplit(
+        _images(x_te), y_te.astype(np.int64), np.arange(len(y_te), dtype=np.int64) + len(y_tr)
+    )
     return Dataset(info.name, train, test, info.num_classes, list(info.class_names))
 
 

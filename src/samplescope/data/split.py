@@ -16,7 +16,14 @@ import torch
 
 from .._validation import check_array, check_labels, to_numpy
 
-__all__ = ["DataSplit", "Dataset", "IndexedTorchDataset", "as_split", "from_arrays", "from_torch_dataset"]
+__all__ = [
+    "DataSplit",
+    "Dataset",
+    "IndexedTorchDataset",
+    "as_split",
+    "from_arrays",
+    "from_torch_dataset",
+]
 
 
 @dataclass
@@ -57,7 +64,10 @@ class DataSplit:
         """Rows ``index`` (positions or boolean mask), ids preserved."""
         idx = np.asarray(index)
         return DataSplit(
-            self.x[idx], self.y[idx], self.sample_id[idx], None if self.true_y is None else self.true_y[idx]
+            self.x[idx],
+            self.y[idx],
+            self.sample_id[idx],
+            None if self.true_y is None else self.true_y[idx],
         )
 
     def with_labels(self, y: Any) -> DataSplit:
@@ -75,10 +85,14 @@ class DataSplit:
         found = order[pos]
         if not np.array_equal(self.sample_id[found], ids):
             missing = ids[self.sample_id[found] != ids][:5]
-            raise ValueError(f"sample_ids: expected ids present in the split, got unknown ids {missing.tolist()}")
+            raise ValueError(
+                f"sample_ids: expected ids present in the split, got unknown ids {missing.tolist()}"
+            )
         return found
 
-    def tensors(self, device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def tensors(
+        self, device: str | torch.device = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(x, y, sample_id)`` as torch tensors (x float32, others int64)."""
         return (
             torch.as_tensor(self.x, device=device),
@@ -117,7 +131,9 @@ class IndexedTorchDataset(torch.utils.data.Dataset):
         return torch.as_tensor(s.x[i]), int(s.y[i]), int(s.sample_id[i])
 
 
-def from_arrays(x: Any, y: Any, sample_id: Any = None, *, num_classes: int | None = None) -> DataSplit:
+def from_arrays(
+    x: Any, y: Any, sample_id: Any = None, *, num_classes: int | None = None
+) -> DataSplit:
     """Build a :class:`DataSplit` from numpy arrays (or tensors) a user brings.
 
     Args:
@@ -151,7 +167,9 @@ def from_torch_dataset(dataset: torch.utils.data.Dataset, *, id_offset: int = 0)
     for i in range(n):
         item = dataset[i]
         if not isinstance(item, (tuple, list)) or len(item) < 2:
-            raise ValueError(f"dataset: expected items (x, y, ...), got {type(item).__name__} at index {i}")
+            raise ValueError(
+                f"dataset: expected items (x, y, ...), got {type(item).__name__} at index {i}"
+            )
         xs.append(to_numpy(item[0]).astype(np.float32))
         ys.append(int(to_numpy(item[1])))
     return from_arrays(np.stack(xs), np.asarray(ys), np.arange(n, dtype=np.int64) + id_offset)

@@ -39,7 +39,9 @@ def confidence_score(logits: Any, labels: Any) -> np.ndarray:
     return 1.0 - np.exp(log_softmax(z, axis=1)[np.arange(len(y)), y])
 
 
-@register_measure("margin", "logits", "-(z_y - max_{j!=y} z_j): negative logit margin (Zhou eq. multi-class)")
+@register_measure(
+    "margin", "logits", "-(z_y - max_{j!=y} z_j): negative logit margin (Zhou eq. multi-class)"
+)
 def margin_score(logits: Any, labels: Any) -> np.ndarray:
     """Negative logit margin ``max_{j≠y} z_j - z_y``, shape ``(N,)``; higher = harder."""
     z, y = _validate(logits, labels)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from torch import nn
 
 from ..data.split import DataSplit, as_split
@@ -58,11 +57,19 @@ def score_split(
 
         torch.manual_seed(seed)
         model = default_model(s.x.shape[1:], num_classes, kind=model_kind)
-    res = fit(model, s, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
-              device=device, progress=progress, val=val)
+    res = fit(
+        model,
+        s,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=device,
+        progress=progress,
+        val=val,
+    )
     logits = predict_logits(model, s, device=device)
     scores = {m.name: m.fn(logits, s.y) for m in ms}
     table = ScoreTable.from_arrays(s.sample_id, s.y, true_label=s.true_y, **scores)
     return DifficultyRun(table, model, res.history)
-
-

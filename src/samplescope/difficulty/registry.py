@@ -38,7 +38,9 @@ class Measure:
 _MEASURES: dict[str, Measure] = {}
 
 
-def register_measure(name: str, kind: str, description: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register_measure(
+    name: str, kind: str, description: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``fn`` as measure ``name`` of ``kind`` (one-line ``description``)."""
     if kind not in MEASURE_KINDS:
         raise ValueError(f"kind: expected one of {list(MEASURE_KINDS)}, got {kind!r}")

@@ -29,14 +29,23 @@ class ScoreTable:
 
     def __init__(self, df: pd.DataFrame) -> None:
         if "sample_id" not in df.columns or "label" not in df.columns:
-            raise ValueError(f"df: expected columns 'sample_id' and 'label', got {list(df.columns)}")
+            raise ValueError(
+                f"df: expected columns 'sample_id' and 'label', got {list(df.columns)}"
+            )
         if df["sample_id"].duplicated().any():
             raise ValueError("df: expected unique sample_id values, got duplicates")
         self.df = df.reset_index(drop=True)
 
     @classmethod
-    def from_arrays(cls, sample_id: Any, label: Any, *, true_label: Any = None, is_noisy: Any = None,
-                    **measures: Any) -> ScoreTable:
+    def from_arrays(
+        cls,
+        sample_id: Any,
+        label: Any,
+        *,
+        true_label: Any = None,
+        is_noisy: Any = None,
+        **measures: Any,
+    ) -> ScoreTable:
         """Build a table; every measure is an ``(N,)`` array aligned with ``sample_id``."""
         ids = check_labels(sample_id, "sample_id")
         n = len(ids)
@@ -75,7 +84,9 @@ class ScoreTable:
             s = pd.Series(v, index=ids)
             missing = ~self.df["sample_id"].isin(s.index)
             if missing.any():
-                raise ValueError(f"sample_id: expected every table id, {int(missing.sum())} are missing")
+                raise ValueError(
+                    f"sample_id: expected every table id, {int(missing.sum())} are missing"
+                )
             v = s.loc[self.df["sample_id"].to_numpy()].to_numpy()
         self.df[name] = v
         return self

@@ -94,7 +94,9 @@ class _BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(cout)
         self.short: nn.Module = nn.Identity()
         if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            self.short = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.relu(self.bn1(self.conv1(x)))
@@ -102,12 +104,18 @@ class _BasicBlock(nn.Module):
         return torch.relu(out + self.short(x))
 
 
-def resnet(depth: int = 20, num_classes: int = 10, in_channels: int = 3, width: int = 16) -> nn.Sequential:
+def resnet(
+    depth: int = 20, num_classes: int = 10, in_channels: int = 3, width: int = 16
+) -> nn.Sequential:
     """CIFAR-style ResNet (He et al. 2016), depth = 6n + 2 (8, 14, 20, 32, ...), for 28×28/32×32."""
     if (depth - 2) % 6 != 0 or depth < 8:
         raise ValueError(f"depth: expected 6n + 2 >= 8 (8, 14, 20, 32, ...), got {depth}")
     n = (depth - 2) // 6
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, width, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+    ]
     cin = width
     for stage, cout in enumerate((width, 2 * width, 4 * width)):
         for b in range(n):
@@ -117,7 +125,9 @@ def resnet(depth: int = 20, num_classes: int = 10, in_channels: int = 3, width: 
     return nn.Sequential(*layers)
 
 
-def default_model(input_shape: Sequence[int], num_classes: int, *, kind: str | None = None) -> nn.Sequential:
+def default_model(
+    input_shape: Sequence[int], num_classes: int, *, kind: str | None = None
+) -> nn.Sequential:
     """The model samplescope trains when none is given.
 
     ``kind`` = ``"mlp"`` | ``"cnn"`` | ``"gal_cnn"`` | ``"resnet"``; default: an MLP for inputs

@@ -23,7 +23,9 @@ def split_head(model: nn.Module) -> tuple[nn.Sequential, nn.Linear]:
     """
     seq = _require_sequential(model, "split off its linear head")
     if not isinstance(seq[-1], nn.Linear):
-        raise ValueError(f"model: expected the last layer to be nn.Linear, got {type(seq[-1]).__name__}")
+        raise ValueError(
+            f"model: expected the last layer to be nn.Linear, got {type(seq[-1]).__name__}"
+        )
     return seq[:-1], seq[-1]
 
 

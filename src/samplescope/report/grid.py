@@ -87,6 +87,14 @@ def hardest_easiest_grid(
                 t += f"\ngiven={name(int(labels[i]))}"
             titles.append(f"{t}\n{score_name}={scores[i]:.3g}")
         sample_grid(axes[r], images[idx], titles)
-        axes[r][0].text(-0.3, 0.5, row_name, transform=axes[r][0].transAxes, rotation=90, va="center", fontsize=9)
+        axes[r][0].text(
+            -0.3,
+            0.5,
+            row_name,
+            transform=axes[r][0].transAxes,
+            rotation=90,
+            va="center",
+            fontsize=9,
+        )
     fig.suptitle(f"hardest / easiest by {score_name}", fontsize=10)
     return save_figure(fig, path)

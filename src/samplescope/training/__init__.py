@@ -12,5 +12,17 @@ from .trainer import (
     predict_logits,
 )
 
-__all__ = ["BatchResult", "Callback", "DynamicWeighting", "EvalResult", "FitResult", "LambdaCallback", "LossFn",
-           "TrainerState", "cross_entropy_per_sample", "evaluate", "fit", "predict_logits"]
+__all__ = [
+    "BatchResult",
+    "Callback",
+    "DynamicWeighting",
+    "EvalResult",
+    "FitResult",
+    "LambdaCallback",
+    "LossFn",
+    "TrainerState",
+    "cross_entropy_per_sample",
+    "evaluate",
+    "fit",
+    "predict_logits",
+]

@@ -96,6 +96,8 @@ class LambdaCallback(Callback):
         allowed = {"on_fit_start", "on_epoch_start", "on_batch_end", "on_epoch_end", "on_fit_end"}
         unknown = set(hooks) - allowed
         if unknown:
-            raise ValueError(f"hooks: expected names among {sorted(allowed)}, got {sorted(unknown)}")
+            raise ValueError(
+                f"hooks: expected names among {sorted(allowed)}, got {sorted(unknown)}"
+            )
         for k, v in hooks.items():
             setattr(self, k, v)

@@ -20,8 +20,16 @@ from .._validation import check_array, check_choice, check_positive
 from ..data.split import DataSplit, as_split
 from .callbacks import BatchResult, Callback, EvalResult
 
-__all__ = ["fit", "FitResult", "TrainerState", "predict_logits", "evaluate", "cross_entropy_per_sample",
-           "DynamicWeighting", "LossFn"]
+__all__ = [
+    "fit",
+    "FitResult",
+    "TrainerState",
+    "predict_logits",
+    "evaluate",
+    "cross_entropy_per_sample",
+    "DynamicWeighting",
+    "LossFn",
+]
 
 LossOutput = torch.Tensor | dict[str, torch.Tensor]
 LossFn = Callable[[Any, torch.Tensor], LossOutput]
@@ -54,8 +62,16 @@ class FitResult:
 class TrainerState:
     """What callbacks can reach: the model, the epoch and ``evaluate(split)``."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, epochs: int, device: torch.device,
-                 loss_fn: LossFn, eval_batch_size: int, train: DataSplit) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        epochs: int,
+        device: torch.device,
+        loss_fn: LossFn,
+        eval_batch_size: int,
+        train: DataSplit,
+    ) -> None:
         self.model = model
         self.optimizer = optimizer
         self.epochs = epochs
@@ -76,7 +92,9 @@ class TrainerState:
         hit = self._cache.get(key)
         if hit is not None and hit[0] == self.step:
             return hit[1]
-        res = evaluate(self.model, s, loss_fn=self.loss_fn, batch_size=self.eval_batch_size, device=self.device)
+        res = evaluate(
+            self.model, s, loss_fn=self.loss_fn, batch_size=self.eval_batch_size, device=self.device
+        )
         self._cache[key] = (self.step, res)
         return res
 
@@ -96,8 +114,14 @@ def _loss_terms(loss_out: LossOutput) -> tuple[torch.Tensor, dict[str, torch.Ten
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Any, *, loss_fn: LossFn | None = None, batch_size: int = 1024,
-             device: str | torch.device = "cpu") -> EvalResult:
+def evaluate(
+    model: nn.Module,
+    data: Any,
+    *,
+    loss_fn: LossFn | None = None,
+    batch_size: int = 1024,
+    device: str | torch.device = "cpu",
+) -> EvalResult:
     """Run ``model`` in eval mode over ``data``; per-sample losses under ``loss_fn`` (default CE)."""
     s = as_split(data)
     loss_fn = loss_fn or cross_entropy_per_sample
@@ -107,8 +131,8 @@ def evaluate(model: nn.Module, data: Any, *, loss_fn: LossFn | None = None, batc
     logits, losses, terms = [], [], {}
     try:
         for lo in range(0, len(s), batch_size):
-            xb = torch.as_tensor(s.x[lo:lo + batch_size], device=device)
-            yb = torch.as_tensor(s.y[lo:lo + batch_size], device=device)
+            xb = torch.as_tensor(s.x[lo : lo + batch_size], device=device)
+            yb = torch.as_tensor(s.y[lo : lo + batch_size], device=device)
             out = model(xb)
             total, t = _loss_terms(loss_fn(out, yb))
             logits.append(_split_outputs(out).float().cpu())
@@ -126,8 +150,9 @@ def evaluate(model: nn.Module, data: Any, *, loss_fn: LossFn | None = None, batc
     )
 
 
-def predict_logits(model: nn.Module, data: Any, *, batch_size: int = 1024,
-                   device: str | torch.device = "cpu") -> np.ndarray:
+def predict_logits(
+    model: nn.Module, data: Any, *, batch_size: int = 1024, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """Logits ``(N, C)`` of ``model`` in eval mode over ``data`` (array ``(N, ...)`` or a split)."""
     if isinstance(data, (np.ndarray, torch.Tensor)):
         x = check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
@@ -140,14 +165,22 @@ def predict_logits(model: nn.Module, data: Any, *, batch_size: int = 1024,
     try:
         with torch.no_grad():
             for lo in range(0, len(x), batch_size):
-                out.append(_split_outputs(model(torch.as_tensor(x[lo:lo + batch_size], device=device))).float().cpu())
+                out.append(
+                    _split_outputs(model(torch.as_tensor(x[lo : lo + batch_size], device=device)))
+                    .float()
+                    .cpu()
+                )
     finally:
         model.train(was_training)
     return torch.cat(out).numpy().astype(np.float64)
 
 
-def _make_optimizer(optimizer: str | Callable[..., torch.optim.Optimizer], params: Iterable[nn.Parameter],
-                    lr: float, weight_decay: float) -> torch.optim.Optimizer:
+def _make_optimizer(
+    optimizer: str | Callable[..., torch.optim.Optimizer],
+    params: Iterable[nn.Parameter],
+    lr: float,
+    weight_decay: float,
+) -> torch.optim.Optimizer:
     if callable(optimizer):
         return optimizer(params)
     check_choice(optimizer, "optimizer", ("adam", "adamw", "sgd"))
@@ -158,7 +191,9 @@ def _make_optimizer(optimizer: str | Callable[..., torch.optim.Optimizer], param
     return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
 
 
-def _batches(n: int, batch_size: int, gen: torch.Generator, sampler_p: torch.Tensor | None) -> list[torch.Tensor]:
+def _batches(
+    n: int, batch_size: int, gen: torch.Generator, sampler_p: torch.Tensor | None
+) -> list[torch.Tensor]:
     if sampler_p is None:
         order = torch.randperm(n, generator=gen)
     else:
@@ -232,7 +267,9 @@ def fit(
     if sample_weight is not None:
         sw = check_array(sample_weight, "sample_weight", ndim=1)
         if len(sw) != n:
-            raise ValueError(f"sample_weight: expected {n} weights (one per training sample), got {len(sw)}")
+            raise ValueError(
+                f"sample_weight: expected {n} weights (one per training sample), got {len(sw)}"
+            )
         if sw.min() < 0 or sw.sum() <= 0:
             raise ValueError("sample_weight: expected non-negative weights with a positive sum")
     device = torch.device(device)
@@ -243,11 +280,16 @@ def fit(
     model.to(device)
     opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay)
     steps_per_epoch = len(_batches(n, batch_size, torch.Generator().manual_seed(0), None))
-    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-             if scheduler == "cosine" else None)
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+        if scheduler == "cosine"
+        else None
+    )
     x, y, ids = train.tensors(device)
     sw_t = None if sw is None else torch.as_tensor(sw, dtype=torch.float32, device=device)
-    sampler_p = None if (sw is None or weight_mode == "loss") else torch.as_tensor(sw, dtype=torch.float64)
+    sampler_p = (
+        None if (sw is None or weight_mode == "loss") else torch.as_tensor(sw, dtype=torch.float64)
+    )
     state = TrainerState(model, opt, epochs, device, loss_fn, eval_batch_size, train)
     bar = _progress(epochs, progress)
     for cb in callbacks:
@@ -269,8 +311,15 @@ def fit(
             if sw_t is not None and weight_mode == "loss":
                 w = sw_t[pos]
             if weighting is not None:
-                dyn = weighting.weights(per_sample.detach(), sample_ids=ids[pos], positions=pos, labels=yb,
-                                        logits=logits.detach(), epoch=epoch, epochs=epochs)
+                dyn = weighting.weights(
+                    per_sample.detach(),
+                    sample_ids=ids[pos],
+                    positions=pos,
+                    labels=yb,
+                    logits=logits.detach(),
+                    epoch=epoch,
+                    epochs=epochs,
+                )
                 w = dyn if w is None else w * dyn
             loss = (per_sample * w).mean() if w is not None else per_sample.mean()
             opt.zero_grad(set_to_none=True)
@@ -278,16 +327,29 @@ def fit(
             opt.step()
             if sched is not None:
                 sched.step()
-            b = BatchResult(epoch, state.step, ids[pos], pos, logits.detach(), yb, per_sample.detach(),
-                            {k: v.detach() for k, v in terms.items()}, None if w is None else w.detach())
+            b = BatchResult(
+                epoch,
+                state.step,
+                ids[pos],
+                pos,
+                logits.detach(),
+                yb,
+                per_sample.detach(),
+                {k: v.detach() for k, v in terms.items()},
+                None if w is None else w.detach(),
+            )
             for cb in callbacks:
                 cb.on_batch_end(state, b)
             state.step += 1
             tot_loss += float(per_sample.detach().sum())
             tot_correct += int((logits.detach().argmax(1) == yb).sum())
             tot_n += len(pos)
-        rec = {"epoch": epoch + 1, "train_loss": tot_loss / tot_n, "train_acc": tot_correct / tot_n,
-               "epoch_time_s": time.perf_counter() - t0}
+        rec = {
+            "epoch": epoch + 1,
+            "train_loss": tot_loss / tot_n,
+            "train_acc": tot_correct / tot_n,
+            "epoch_time_s": time.perf_counter() - t0,
+        }
         if val is not None:
             ev = state.evaluate(val)
             rec["val_loss"] = float(ev.losses.mean())

@@ -1,0 +1,42 @@
+"""Shared fixtures: the data directory (SAMPLESCOPE_DATA_DIR, else ../shared/data beside the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_dir() -> Path | None:
+    env = os.environ.get("SAMPLESCOPE_DATA_DIR")
+    for cand in ([Path(env)] if env else []) + [_REPO.parent / "shared" / "data"]:
+        if (cand / "mnist.npz").is_file():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = _data_dir()
+    if d is None:
+        pytest.fail(
+            "MNIST files not found: set SAMPLESCOPE_DATA_DIR to the folder holding mnist.npz"
+        )
+    return d
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from samplescope.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def mnist(data_dir):
+    from samplescope.data import load_dataset
+
+    return load_dataset("mnist", data_dir)
