@@ -96,5 +96,5 @@ def hardest_easiest_grid(
             va="center",
             fontsize=9,
         )
-    fig.suptitle(f"hardest / easiest by {score_name}", fontsize=10)
+    fig.suptitle(f"hardest / easiest by {score_name}", fontsize=10, y=1.04)
     return save_figure(fig, path)
