@@ -1,0 +1,217 @@
+"""``samplescope train`` (weighted training) and ``samplescope weightings`` (the registry)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import typer
+
+from ..data import NOISE_KINDS
+from ..io import atomic_path, atomic_torch_save, atomic_write_json
+from ..models import default_model
+from ..training import Callback, TrainerState, predict_logits
+from ..weighting import (
+    chi2_divergence,
+    difficulty_from_table,
+    fit_weighted,
+    get_weighting,
+    list_weightings,
+)
+from .app import app
+from .common import echo, prepare_data
+
+__all__ = ["parse_params", "per_class_accuracy"]
+
+
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``["t=0.5", "method=rank"]`` → ``{"t": 0.5, "method": "rank"}`` (int, float, bool, none, str)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--param: expected KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        low = v.strip().lower()
+        val: Any
+        if low in ("none", "null"):
+            val = None
+        elif low in ("true", "false"):
+            val = low == "true"
+        else:
+            try:
+                val = int(v)
+            except ValueError:
+                try:
+                    val = float(v)
+                except ValueError:
+                    val = v
+        out[k.strip()] = val
+    return out
+
+
+def per_class_accuracy(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Accuracy per true class ``(C,)`` (NaN for classes absent from ``labels``)."""
+    acc = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        m = labels == c
+        if m.any():
+            acc[c] = float((pred[m] == c).mean())
+    return acc
+
+
+class _BalancedAcc(Callback):
+    """Adds ``val_balanced_acc`` (mean per-class test accuracy) to every epoch's history."""
+
+    def __init__(self, test: Any, num_classes: int) -> None:
+        self.test, self.C = test, num_classes
+
+    def on_epoch_end(self, state: TrainerState) -> None:
+        ev = state.evaluate(self.test)
+        acc = per_class_accuracy(ev.logits.argmax(1), ev.labels, self.C)
+        state.history[-1]["val_balanced_acc"] = float(np.nanmean(acc))
+
+
+@app.command("weightings")
+def weightings_cmd() -> None:
+    """List the registered weighting schemes (name, kind, formula), one line each."""
+    for name in list_weightings():
+        s = get_weighting(name)
+        kind = s.kind + ("*" if s.needs_difficulty else "")
+        echo(f"{name:<23}{kind:<9}{s.description}")
+    echo("\n(* = static scheme reading a difficulty column: pass --weights-from and --column)")
+
+
+@app.command("train")
+def train_cmd(
+    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    out: Path = typer.Option(Path("train_run"), "--out", help="output folder"),
+    weighting: str = typer.Option(
+        "uniform", "--weighting", help="scheme name (see `samplescope weightings`)"
+    ),
+    param: list[str] = typer.Option(
+        None, "--param", help="scheme parameter KEY=VALUE (repeatable)"
+    ),
+    weights_from: Path = typer.Option(
+        None, "--weights-from", help="ScoreTable (.parquet/.csv) with difficulty"
+    ),
+    column: str = typer.Option("gen_error", "--column", help="difficulty column of --weights-from"),
+    weight_mode: str = typer.Option(
+        "loss", "--weight-mode", help="loss | sampler (static schemes)"
+    ),
+    noise: float = typer.Option(
+        0.0, "--noise", help="label-noise rate injected into the training split"
+    ),
+    noise_kind: str = typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS)),
+    imbalance: float = typer.Option(
+        1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)"
+    ),
+    epochs: int = typer.Option(
+        None, "--epochs", help="training epochs (default: 30 digits, 5 otherwise)"
+    ),
+    model: str = typer.Option(
+        None, "--model", help="mlp | cnn | gal_cnn | resnet (default by input size)"
+    ),
+    lr: float = typer.Option(1e-3, "--lr"),
+    batch_size: int = typer.Option(128, "--batch-size"),
+    train_subset: int = typer.Option(
+        None, "--train-subset", help="random subset of the training split"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Train with a weighting scheme; write model.pt, metrics.csv, per_class.csv and summary.json."""
+    spec = get_weighting(weighting)
+    params = parse_params(param)
+    if spec.needs_difficulty and weights_from is None:
+        raise ValueError(
+            f"--weights-from: weighting {weighting!r} reads a difficulty column; pass a ScoreTable"
+        )
+    if weights_from is not None and not spec.needs_difficulty:
+        raise ValueError(
+            f"--weights-from: weighting {weighting!r} does not read a difficulty column"
+        )
+    prep = prepare_data(
+        data,
+        data_dir=data_dir,
+        noise=noise,
+        noise_kind=noise_kind,
+        imbalance=imbalance,
+        train_subset=train_subset,
+        seed=seed,
+    )
+    ds = prep.dataset
+    echo(prep.description)
+    difficulty = None
+    if weights_from is not None:
+        difficulty = difficulty_from_table(weights_from, column, ds.train.sample_id)
+    ep = epochs if epochs is not None else (30 if ds.name == "digits" else 5)
+    torch.manual_seed(seed)
+    net = default_model(ds.train.x.shape[1:], ds.num_classes, kind=model)
+    res = fit_weighted(
+        net,
+        ds.train,
+        weighting,
+        params=params,
+        difficulty=difficulty,
+        weight_mode=weight_mode,
+        num_classes=ds.num_classes,
+        epochs=ep,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        val=ds.test,
+        callbacks=[_BalancedAcc(ds.test, ds.num_classes)],
+        progress=not quiet,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_torch_save(res.model.state_dict(), out / "model.pt")
+    hist = pd.DataFrame(res.history)
+    with atomic_path(out / "metrics.csv") as tmp:
+        hist.to_csv(tmp, index=False)
+    pred = predict_logits(res.model, ds.test).argmax(1)
+    acc_c = per_class_accuracy(pred, ds.test.y, ds.num_classes)
+    counts = np.bincount(ds.train.y, minlength=ds.num_classes)
+    pc = pd.DataFrame(
+        {
+            "class": np.arange(ds.num_classes),
+            "name": list(ds.class_names),
+            "n_train": counts,
+            "test_acc": acc_c,
+        }
+    )
+    with atomic_path(out / "per_class.csv") as tmp:
+        pc.to_csv(tmp, index=False)
+    overall = float((pred == ds.test.y).mean())
+    balanced = float(np.nanmean(acc_c))
+    summary: dict[str, Any] = {
+        "data": prep.description,
+        "weighting": weighting,
+        "params": params,
+        "weight_mode": weight_mode,
+        "epochs": ep,
+        "seed": seed,
+        "test_acc": overall,
+        "test_balanced_acc": balanced,
+        "tail_class_acc": float(acc_c[int(np.argmin(counts))]),
+    }
+    if weights_from is not None or spec.kind == "static":
+        from ..weighting import static_weights
+
+        w = static_weights(
+            weighting, ds.train.y, difficulty, num_classes=ds.num_classes, params=params
+        )
+        summary["chi2_divergence"] = chi2_divergence(w)
+        echo(
+            f"static weights: min {w.min():.3g}, max {w.max():.3g}, D_chi2(weighted||uniform) "
+            f"{summary['chi2_divergence']:.4g}"
+        )
+    atomic_write_json(out / "summary.json", summary)
+    echo(pc.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    echo(
+        f"final test accuracy {overall:.4f}, balanced accuracy {balanced:.4f}  ({weighting}, {ep} epochs)"
+    )
+    echo(f"wrote {out}/model.pt, metrics.csv, per_class.csv, summary.json")

@@ -1,0 +1,75 @@
+"""Registry of weighting schemes (timm-style ``register`` / ``list`` / ``get``).
+
+Each entry is a factory ``factory(**params)`` returning one of three kinds of scheme:
+
+- ``"static"``: a :class:`~.transforms.Transform` ``difficulty (N,) -> weights (N,)`` computed
+  once before training (``needs_difficulty``: whether it reads a difficulty column, e.g.
+  ``gen_error``, or only the labels);
+- ``"dynamic"``: an object with ``.weights(losses, *, sample_ids, positions, labels, logits,
+  epoch, epochs)`` (the trainer's ``DynamicWeighting`` protocol), recomputed every batch;
+- ``"loss"``: a per-sample loss function ``(outputs, labels) -> (B,)`` replacing cross-entropy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "WEIGHTING_KINDS",
+    "WeightingSpec",
+    "register_weighting",
+    "list_weightings",
+    "get_weighting",
+]
+
+WEIGHTING_KINDS = ("static", "dynamic", "loss")
+
+
+@dataclass(frozen=True)
+class WeightingSpec:
+    """A registered scheme; ``spec(**params)`` builds it."""
+
+    name: str
+    kind: str
+    factory: Callable[..., Any]
+    description: str
+    needs_difficulty: bool = False
+
+    def __call__(self, **params: Any) -> Any:
+        try:
+            return self.factory(**params)
+        except TypeError as exc:  # unknown parameter names
+            raise ValueError(f"params: bad parameters for weighting {self.name!r}: {exc}") from exc
+
+
+_SCHEMES: dict[str, WeightingSpec] = {}
+
+
+def register_weighting(
+    name: str, kind: str, description: str, *, needs_difficulty: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator registering ``factory`` as weighting ``name`` of ``kind`` (one-line ``description``)."""
+    if kind not in WEIGHTING_KINDS:
+        raise ValueError(f"kind: expected one of {list(WEIGHTING_KINDS)}, got {kind!r}")
+
+    def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _SCHEMES and _SCHEMES[name].factory is not factory:
+            raise ValueError(f"name: weighting {name!r} is already registered")
+        _SCHEMES[name] = WeightingSpec(name, kind, factory, description, needs_difficulty)
+        return factory
+
+    return deco
+
+
+def list_weightings(kind: str | None = None) -> list[str]:
+    """Names of the registered schemes (optionally of one kind), sorted."""
+    return sorted(n for n, s in _SCHEMES.items() if kind is None or s.kind == kind)
+
+
+def get_weighting(name: str) -> WeightingSpec:
+    """The scheme called ``name`` (``ValueError`` listing the choices otherwise)."""
+    if name not in _SCHEMES:
+        raise ValueError(f"weighting: expected one of {list_weightings()}, got {name!r}")
+    return _SCHEMES[name]

@@ -1,0 +1,97 @@
+"""SuperLoss (Castells, Weinzaepfel & Revaud, NeurIPS 2020): a closed-form confidence weight.
+
+Per sample, ``L_λ(ℓ, σ) = (ℓ - τ) σ + λ (log σ)²`` is minimised over ``σ > 0`` in closed form::
+
+    σ* = exp(-W₀(½ · max(-2/e, (ℓ - τ)/λ)))
+
+(``W₀`` the principal branch of Lambert W, ``scipy.special.lambertw``). Easy samples
+(``ℓ < τ``) get ``σ* > 1``, hard ones ``σ* < 1``; ``σ* ∈ (0, e]``. The clamp at ``-2/e`` is
+where the objective stops having a minimiser (for ``(ℓ-τ)/λ < -2/e`` it decreases without
+bound in σ). ``σ*`` is treated as a constant (no gradient through it), so
+``∇_θ L = σ* ∇_θ ℓ``: the trainer's weighted loss ``σ* ℓ`` has exactly SuperLoss's gradient.
+Threshold ``τ = log C`` (default) or an exponential moving average of the batch mean loss.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._validation import check_array, check_fraction, check_positive
+from .base import DynamicScheme
+
+__all__ = ["superloss_sigma", "superloss_objective", "SuperLoss"]
+
+
+def _sigma(ell: np.ndarray, tau: float, lam: float) -> np.ndarray:
+    from scipy.special import lambertw
+
+    beta = np.maximum(-2.0 / math.e, (ell - tau) / lam)
+    return np.exp(-np.real(lambertw(0.5 * beta, 0)))
+
+
+def superloss_sigma(losses: Any, tau: float, lam: float = 1.0) -> np.ndarray:
+    """Optimal confidences ``σ* (N,)`` for losses ``(N,)`` (see the module docstring)."""
+    ell = check_array(losses, "losses", ndim=1)
+    tau = float(tau)
+    if not math.isfinite(tau):
+        raise ValueError(f"tau: expected a finite threshold, got {tau!r}")
+    lam = check_positive(lam, "lam")
+    return _sigma(ell, tau, lam)
+
+
+def superloss_objective(loss: float, sigma: float, tau: float, lam: float = 1.0) -> float:
+    """``(ℓ - τ) σ + λ (log σ)²`` for one sample (the quantity σ* minimises)."""
+    return (loss - tau) * sigma + lam * math.log(sigma) ** 2
+
+
+class SuperLoss(DynamicScheme):
+    """SuperLoss weights ``σ*`` per batch.
+
+    Args:
+        tau: ``"log"`` (``log C``, C read from the logits), ``"ema"`` (moving average of the
+            batch mean loss, started at the first batch's mean) or a number.
+        lam: regularisation λ > 0 (larger = weights closer to 1).
+        ema_decay: ``τ ← decay·τ + (1 - decay)·mean(ℓ)`` for ``tau="ema"``.
+    """
+
+    name = "superloss"
+
+    def __init__(
+        self, tau: str | float = "log", *, lam: float = 1.0, ema_decay: float = 0.9
+    ) -> None:
+        if isinstance(tau, str):
+            if tau not in ("log", "ema"):
+                raise ValueError(f"tau: expected 'log', 'ema' or a number, got {tau!r}")
+        elif not math.isfinite(float(tau)):
+            raise ValueError(f"tau: expected a finite number, got {tau!r}")
+        self.tau = tau
+        self.lam = check_positive(lam, "lam")
+        self.ema_decay = check_fraction(ema_decay, "ema_decay")
+        self._ema: float | None = None
+
+    def reset(self) -> None:
+        self._ema = None
+
+    def current_tau(self, losses: torch.Tensor, logits: torch.Tensor | None) -> float:
+        if self.tau == "log":
+            if logits is None:
+                raise ValueError("logits: SuperLoss with tau='log' needs the batch logits")
+            return math.log(logits.shape[1])
+        if self.tau == "ema":
+            m = float(losses.mean())
+            self._ema = (
+                m if self._ema is None else self.ema_decay * self._ema + (1 - self.ema_decay) * m
+            )
+            return self._ema
+        return float(self.tau)
+
+    def weights(
+        self, losses: torch.Tensor, *, logits: torch.Tensor | None = None, **_: Any
+    ) -> torch.Tensor:
+        ell = losses.detach().double().cpu().numpy()
+        tau = self.current_tau(losses.detach(), logits)
+        return torch.as_tensor(_sigma(ell, tau, self.lam), dtype=losses.dtype, device=losses.device)
