@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from ..data import NOISE_KINDS
-from ..difficulty import get_measure, list_measures, score_split
+from ..difficulty import compute_measures, get_measure, list_measures
 from ..report import hardest_easiest_grid
 from .app import app
 from .common import echo, prepare_data
@@ -18,52 +19,152 @@ def measures_cmd() -> None:
     """List the registered difficulty measures (higher = harder), one line each."""
     for name in list_measures():
         m = get_measure(name)
-        echo(f"{name:<22}{m.kind:<11}{m.description}")
+        echo(f"{name:<26}{m.kind:<11}{m.description}")
+
+
+def _noise_auroc(is_noisy: np.ndarray, score: np.ndarray) -> float:
+    """AUROC of ranking the noisy labels first by ``score`` (higher = harder)."""
+    try:
+        from ..metrics import noise_detection_report  # type: ignore[attr-defined]
+
+        rep = noise_detection_report(is_noisy, score)
+        val = rep["auroc"] if isinstance(rep, dict) else rep.auroc
+        return float(val)
+    except (ImportError, AttributeError, KeyError, TypeError):
+        from sklearn.metrics import roc_auc_score
+
+        return float(roc_auc_score(is_noisy, score))
+
+
+def _head_tail(labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Head = the half of the classes with the most samples, tail = the other half."""
+    counts = np.bincount(labels, minlength=num_classes)
+    order = np.argsort(-counts, kind="stable")
+    half = num_classes // 2
+    return order[:half], order[num_classes - half :]
 
 
 @app.command("difficulty")
 def difficulty_cmd(
     data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
-    out: Path = typer.Option(Path("scores.parquet"), "--out", help="ScoreTable file (.parquet or .csv)"),
-    measures: str = typer.Option("loss,confidence,margin,entropy", "--measures", help="comma-separated"),
-    noise: float = typer.Option(0.0, "--noise", help="label-noise rate injected into the training split"),
+    out: Path = typer.Option(
+        Path("scores.parquet"), "--out", help="ScoreTable file (.parquet or .csv)"
+    ),
+    measures: str = typer.Option(
+        "loss,confidence,margin,entropy",
+        "--measures",
+        help="comma-separated registered names (samplescope measures)",
+    ),
+    folds: int = typer.Option(
+        5, "--folds", help="K of the K-fold generalization error (kfold measures)"
+    ),
+    repeats: int = typer.Option(
+        3, "--repeats", help="R repeats of the K-fold split (kfold/stochastic measures)"
+    ),
+    noise: float = typer.Option(
+        0.0, "--noise", help="label-noise rate injected into the training split"
+    ),
     noise_kind: str = typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS)),
-    imbalance: float = typer.Option(1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)"),
-    epochs: int = typer.Option(None, "--epochs", help="training epochs (default: 30 digits, 3 otherwise)"),
-    model: str = typer.Option(None, "--model", help="mlp | cnn | gal_cnn | resnet (default by input size)"),
-    train_subset: int = typer.Option(None, "--train-subset", help="use a random subset of the training split"),
+    imbalance: float = typer.Option(
+        1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)"
+    ),
+    epochs: int = typer.Option(
+        None, "--epochs", help="training epochs (default: 30 digits, 3 otherwise)"
+    ),
+    model: str = typer.Option(
+        None, "--model", help="mlp | cnn | gal_cnn | resnet (default by input size)"
+    ),
+    train_subset: int = typer.Option(
+        None, "--train-subset", help="use a random subset of the training split"
+    ),
+    executor: str = typer.Option(
+        "inprocess", "--executor", help="inprocess | process | dask (K-fold fits)"
+    ),
+    checkpoint_dir: Path = typer.Option(
+        None, "--checkpoint-dir", help="resume K-fold fits from this folder"
+    ),
     seed: int = typer.Option(0, "--seed"),
     data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
-    """Train the default model, score every training sample, write the table and a PNG grid."""
+    """Score every training sample by the requested measures; write the table and a PNG grid.
+
+    Prints, per measure, the AUROC of finding the injected noisy labels (with --noise) and
+    the mean score of the head vs the tail classes.
+    """
     names = [m.strip() for m in measures.split(",") if m.strip()]
+    if not names:
+        raise ValueError("measures: expected at least one measure name, got none")
     for n in names:
         get_measure(n)
-    prep = prepare_data(data, data_dir=data_dir, noise=noise, noise_kind=noise_kind, imbalance=imbalance, seed=seed)
+    prep = prepare_data(
+        data,
+        data_dir=data_dir,
+        noise=noise,
+        noise_kind=noise_kind,
+        imbalance=imbalance,
+        train_subset=train_subset,
+        seed=seed,
+    )
     ds = prep.dataset
     echo(prep.description)
     ep = epochs if epochs is not None else (30 if ds.name == "digits" else 3)
-    run = score_split(ds.train, ds.num_classes, measures=names, model_kind=model, epochs=ep, seed=seed,
-                      progress=not quiet, val=ds.test)
-    last = run.history[-1]
-    echo(f"trained {ep} epochs: train acc {last['train_acc']:.4f}, test acc {last['val_acc']:.4f}")
-    table = run.table
+    res = compute_measures(
+        ds.train,
+        ds.num_classes,
+        names,
+        folds=folds,
+        repeats=repeats,
+        model_kind=model,
+        epochs=ep,
+        seed=seed,
+        executor=executor,
+        checkpoint_dir=checkpoint_dir,
+        progress=not quiet,
+        val=ds.test,
+    )
+    if res.history:
+        last = res.history[-1]
+        echo(
+            f"trained {ep} epochs: train acc {last['train_acc']:.4f}, test acc {last['val_acc']:.4f}"
+        )
+    if res.gen is not None:
+        echo(f"K-fold: {repeats} x {folds}-fold = {repeats * folds} fits of {ep} epochs")
+    table = res.table
     table.save(out)
     echo(f"wrote {out} ({len(table)} samples, measures {table.measures})")
     key = names[0]
     cols = ["sample_id", "label"] + (["true_label"] if "true_label" in table.df else []) + names
     echo(f"\n10 hardest samples by {key}:")
     echo(table.hardest(key, 10)[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    if "is_noisy" in table.df:
-        noisy = table.df["is_noisy"].to_numpy()
-        echo("\nmean score, noisy vs clean labels:")
-        for n in names:
-            v = table.column(n)
-            echo(f"  {n:<12} noisy {v[noisy].mean():.4f}  clean {v[~noisy].mean():.4f}")
+    labels = table.column("label")
+    head, tail = _head_tail(labels, ds.num_classes)
+    in_head, in_tail = np.isin(labels, head), np.isin(labels, tail)
+    noisy = table.df["is_noisy"].to_numpy() if "is_noisy" in table.df else None
+    has_noise = noisy is not None and 0 < noisy.sum() < len(noisy)
+    echo(
+        f"\nper measure (head classes {sorted(head.tolist())}, tail classes {sorted(tail.tolist())}):"
+    )
+    hdr = f"  {'measure':<26}" + ("noise AUROC  noisy mean  clean mean  " if has_noise else "")
+    echo(hdr + "head mean   tail mean")
+    for n in table.measures:
+        v = table.column(n)
+        line = f"  {n:<26}"
+        if has_noise:
+            line += (
+                f"{_noise_auroc(noisy, v):<13.4f}{v[noisy].mean():<12.4f}{v[~noisy].mean():<12.4f}"
+            )
+        line += f"{v[in_head].mean():<12.4f}{v[in_tail].mean():.4f}"
+        echo(line)
     fig = out.with_name(out.stem + "_grid.png")
     pos = ds.train.positions(table.column("sample_id"))
-    hardest_easiest_grid(ds.train.x[pos], table.column("label"), table.column(key), fig,
-                         true_labels=table.df["true_label"].to_numpy() if "true_label" in table.df else None,
-                         score_name=key, class_names=ds.class_names if ds.name == "fashion-mnist" else None)
+    hardest_easiest_grid(
+        ds.train.x[pos],
+        labels,
+        table.column(key),
+        fig,
+        true_labels=table.df["true_label"].to_numpy() if "true_label" in table.df else None,
+        score_name=key,
+        class_names=ds.class_names if ds.name == "fashion-mnist" else None,
+    )
     echo(f"saved {fig}")

@@ -1,9 +1,72 @@
 """Per-sample difficulty measures (higher = harder) and their registry."""
 
-from . import logit_measures as _logit_measures  # noqa: F401  (registers the measures)
+from . import class_proportion as _class_proportion  # noqa: F401  (registers the measures)
+from . import logit_measures as _logit_measures  # noqa: F401
+from . import stochastic as _stochastic  # noqa: F401
+from .class_proportion import class_proportion_score
+from .compute import DifficultyResult, compute_measures
+from .dynamics import (
+    AUM,
+    DYNAMICS_COLUMNS,
+    ActionScore,
+    Cartography,
+    DynamicsRecorder,
+    ForgettingEvents,
+    TrainingDynamics,
+)
+from .generalization import (
+    GEN_ERROR_COLUMNS,
+    FoldConfig,
+    GenErrorResult,
+    decompose_cross_entropy,
+    fit_predict_fold,
+    generalization_error,
+    stratified_fold_ids,
+)
+from .gradients import (
+    GRAD_NORM_METHODS,
+    last_layer_grad_norm,
+    last_layer_grad_norm_from_features,
+    per_sample_grad_norms,
+)
 from .logit_measures import confidence_score, entropy_score, loss_score, margin_score
 from .pipeline import DifficultyRun, score_split
 from .registry import MEASURE_KINDS, Measure, get_measure, list_measures, register_measure
+from .stochastic import mutual_information_score, predictive_variance_score
 
-__all__ = ["MEASURE_KINDS", "DifficultyRun", "Measure", "confidence_score", "entropy_score", "get_measure",
-           "list_measures", "loss_score", "margin_score", "register_measure", "score_split"]
+__all__ = [
+    "AUM",
+    "DYNAMICS_COLUMNS",
+    "GEN_ERROR_COLUMNS",
+    "GRAD_NORM_METHODS",
+    "MEASURE_KINDS",
+    "ActionScore",
+    "Cartography",
+    "DifficultyResult",
+    "DifficultyRun",
+    "DynamicsRecorder",
+    "FoldConfig",
+    "ForgettingEvents",
+    "GenErrorResult",
+    "Measure",
+    "TrainingDynamics",
+    "class_proportion_score",
+    "compute_measures",
+    "confidence_score",
+    "decompose_cross_entropy",
+    "entropy_score",
+    "fit_predict_fold",
+    "generalization_error",
+    "get_measure",
+    "last_layer_grad_norm",
+    "last_layer_grad_norm_from_features",
+    "list_measures",
+    "loss_score",
+    "margin_score",
+    "mutual_information_score",
+    "per_sample_grad_norms",
+    "predictive_variance_score",
+    "register_measure",
+    "score_split",
+    "stratified_fold_ids",
+]

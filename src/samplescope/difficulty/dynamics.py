@@ -1,0 +1,309 @@
+"""Training-dynamics difficulty measures, recorded by trainer callbacks (all higher = harder).
+
+Each callback records, for every epoch ``e`` and sample ``i``, the per-sample loss (and its
+named terms when ``loss_fn`` returns a dict), ``p_e[y_i]``, the logit margin
+``z_y - max_{j≠y} z_j`` and whether the prediction is right, from one of two sources:
+
+- ``source="batches"``: the training mini-batch outputs as they are computed (no extra
+  pass; a sample drawn several times in an epoch contributes the mean of its draws);
+- ``source="eval"``: one eval-mode pass over ``split`` (default: the training split; any
+  other split such as a test set, as Arriaga did) at every epoch end, shared between
+  callbacks through ``state.evaluate``; ``include_initial=True`` adds the untrained model.
+
+Scores (``.scores()`` → ``{column: (N,)}``, keyed by ``.sample_ids``):
+
+- :class:`ActionScore` (Arriaga & Valdenegro-Toro 2020, eq. 1): ``A(x) = Σ_e L(y, m(x; θ_e))``
+  → ``action_score``, plus ``action_score_<term>`` for each named loss term.
+- :class:`Cartography` (Swayamdipta et al. 2020): confidence ``μ = mean_e p_e[y]``,
+  variability ``σ = std_e p_e[y]``, correctness ``= mean_e 1[argmax = y]``; as difficulties
+  ``cartography_confidence = 1 - μ``, ``cartography_variability = σ``,
+  ``cartography_correctness = 1 - correctness``.
+- :class:`AUM` (Pleiss et al. 2020): area under the margin ``mean_t (z_y - max_{j≠y} z_j)``
+  over every training update in which the sample appears → ``aum`` = ``-AUM``.
+- :class:`ForgettingEvents` (Toneva et al. 2019): number of correct → wrong transitions
+  between consecutive presentations; samples never predicted right get ``E`` (epochs)
+  → ``forgetting``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._validation import check_choice
+from ..training.callbacks import BatchResult, Callback
+from .registry import register_measure
+
+__all__ = [
+    "DynamicsRecorder",
+    "ActionScore",
+    "Cartography",
+    "AUM",
+    "ForgettingEvents",
+    "TrainingDynamics",
+    "DYNAMICS_COLUMNS",
+]
+
+DYNAMICS_COLUMNS = (
+    "action_score",
+    "cartography_confidence",
+    "cartography_variability",
+    "cartography_correctness",
+    "aum",
+    "forgetting",
+)
+
+
+def _py_margin_correct(logits: torch.Tensor | np.ndarray, labels: Any) -> tuple[np.ndarray, ...]:
+    z = torch.as_tensor(logits, dtype=torch.float64)
+    y = torch.as_tensor(labels, dtype=torch.int64)
+    rows = torch.arange(len(y))
+    lp = torch.log_softmax(z, dim=1)
+    zy = z[rows, y]
+    other = z.clone()
+    other[rows, y] = -torch.inf
+    top = other.max(1).values
+    return lp[rows, y].exp().numpy(), (zy - top).numpy(), (z.argmax(1) == y).numpy()
+
+
+class DynamicsRecorder(Callback):
+    """Records per-epoch, per-sample loss/terms, ``p[y]``, margin and correctness.
+
+    Attributes (after training): ``sample_ids (N,)``; ``loss_``, ``p_y_``, ``margin_``,
+    ``correct_`` ``(E, N)`` (NaN where a sample was not drawn in an epoch); ``terms_``
+    ``{name: (E, N)}``; ``aum_sum_``, ``aum_count_`` ``(N,)`` per-update margin sums;
+    ``forgetting_count_``, ``ever_correct_`` ``(N,)``.
+    """
+
+    def __init__(
+        self, source: str = "batches", split: Any = None, *, include_initial: bool = False
+    ) -> None:
+        check_choice(source, "source", ("batches", "eval"))
+        if source == "batches" and (split is not None or include_initial):
+            raise ValueError("source: split= and include_initial= need source='eval'")
+        self.source = source
+        self.split = split
+        self.include_initial = include_initial
+        self._rows: dict[str, list[np.ndarray]] = {}
+        self._term_rows: dict[str, list[np.ndarray]] = {}
+        self.sample_ids: np.ndarray | None = None
+
+    # -- recording ---------------------------------------------------------------------------
+    def on_fit_start(self, state: Any) -> None:
+        self._rows = {k: [] for k in ("loss", "p_y", "margin", "correct")}
+        self._term_rows = {}
+        if self.source == "batches":
+            n = len(state.train)
+            self.sample_ids = state.train.sample_id.copy()
+            self.aum_sum_ = np.zeros(n)
+            self.aum_count_ = np.zeros(n)
+            self._prev = np.zeros(n, dtype=bool)
+            self.forgetting_count_ = np.zeros(n)
+            self.ever_correct_ = np.zeros(n, dtype=bool)
+        elif self.include_initial:
+            self._record_eval(state)
+
+    def on_epoch_start(self, state: Any) -> None:
+        if self.source == "batches":
+            n = len(state.train)
+            self._acc = {k: np.zeros(n) for k in ("loss", "p_y", "margin", "correct")}
+            self._tacc: dict[str, np.ndarray] = {}
+            self._cnt = np.zeros(n)
+
+    def on_batch_end(self, state: Any, batch: BatchResult) -> None:
+        if self.source != "batches":
+            return
+        pos = batch.positions.cpu().numpy()
+        p_y, margin, correct = _py_margin_correct(batch.logits.detach().cpu(), batch.labels.cpu())
+        vals = {
+            "loss": batch.losses.detach().double().cpu().numpy(),
+            "p_y": p_y,
+            "margin": margin,
+            "correct": correct.astype(np.float64),
+        }
+        for k, v in vals.items():
+            np.add.at(self._acc[k], pos, v)
+        for k, v in batch.terms.items():
+            acc = self._tacc.setdefault(k, np.zeros(len(self._cnt)))
+            np.add.at(acc, pos, v.detach().double().cpu().numpy())
+        np.add.at(self._cnt, pos, 1.0)
+        np.add.at(self.aum_sum_, pos, margin)
+        np.add.at(self.aum_count_, pos, 1.0)
+        self.forgetting_count_[pos] += self._prev[pos] & ~correct
+        self._prev[pos] = correct
+        self.ever_correct_[pos] |= correct
+
+    def on_epoch_end(self, state: Any) -> None:
+        if self.source == "eval":
+            self._record_eval(state)
+            return
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cnt = np.where(self._cnt > 0, self._cnt, np.nan)
+            for k, v in self._acc.items():
+                self._rows[k].append(v / cnt)
+            for k, v in self._tacc.items():
+                self._term_rows.setdefault(k, []).append(v / cnt)
+
+    def _record_eval(self, state: Any) -> None:
+        ev = state.evaluate(self.split if self.split is not None else state.train)
+        p_y, margin, correct = _py_margin_correct(ev.logits, ev.labels)
+        first = self.sample_ids is None or not self._rows["loss"]
+        if first:
+            self.sample_ids = ev.sample_ids.copy()
+            n = len(ev.sample_ids)
+            self.aum_sum_, self.aum_count_ = np.zeros(n), np.zeros(n)
+            self._prev = np.zeros(n, dtype=bool)
+            self.forgetting_count_ = np.zeros(n)
+            self.ever_correct_ = np.zeros(n, dtype=bool)
+        self._rows["loss"].append(ev.losses.astype(np.float64))
+        self._rows["p_y"].append(p_y)
+        self._rows["margin"].append(margin)
+        self._rows["correct"].append(correct.astype(np.float64))
+        for k, v in ev.terms.items():
+            self._term_rows.setdefault(k, []).append(v.astype(np.float64))
+        self.aum_sum_ += margin
+        self.aum_count_ += 1
+        self.forgetting_count_ += self._prev & ~correct
+        self._prev = correct
+        self.ever_correct_ |= correct
+
+    # -- traces ------------------------------------------------------------------------------
+    def _trace(self, key: str) -> np.ndarray:
+        rows = self._rows.get(key) or []
+        if not rows:
+            raise ValueError(
+                "callback: expected a finished fit (no epoch recorded yet); pass it to fit(callbacks=[...])"
+            )
+        return np.stack(rows)
+
+    @property
+    def loss_(self) -> np.ndarray:
+        return self._trace("loss")
+
+    @property
+    def p_y_(self) -> np.ndarray:
+        return self._trace("p_y")
+
+    @property
+    def margin_(self) -> np.ndarray:
+        return self._trace("margin")
+
+    @property
+    def correct_(self) -> np.ndarray:
+        return self._trace("correct")
+
+    @property
+    def terms_(self) -> dict[str, np.ndarray]:
+        return {k: np.stack(v) for k, v in self._term_rows.items()}
+
+    @property
+    def epochs_recorded(self) -> int:
+        return len(self._rows.get("loss") or [])
+
+    # -- scores ------------------------------------------------------------------------------
+    def action_scores(self) -> dict[str, np.ndarray]:
+        out = {"action_score": np.nansum(self.loss_, axis=0)}
+        for k, v in self.terms_.items():
+            out[f"action_score_{k}"] = np.nansum(v, axis=0)
+        return out
+
+    def cartography_scores(self) -> dict[str, np.ndarray]:
+        py = self.p_y_
+        with np.errstate(invalid="ignore"):
+            conf = np.nanmean(py, axis=0)
+            var = np.nanstd(py, axis=0)
+            corr = np.nanmean(self.correct_, axis=0)
+        self.confidence_, self.variability_, self.correctness_ = conf, var, corr
+        return {
+            "cartography_confidence": 1.0 - conf,
+            "cartography_variability": var,
+            "cartography_correctness": 1.0 - corr,
+        }
+
+    def aum_scores(self) -> dict[str, np.ndarray]:
+        self._trace("margin")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            aum = self.aum_sum_ / self.aum_count_
+        self.aum_ = aum
+        return {"aum": -aum}
+
+    def forgetting_scores(self) -> dict[str, np.ndarray]:
+        E = self.epochs_recorded
+        f = self.forgetting_count_.astype(np.float64).copy()
+        f[~self.ever_correct_] = E
+        return {"forgetting": f}
+
+    def scores(self) -> dict[str, np.ndarray]:
+        """Every score this callback defines, ``{column: (N,)}`` aligned with ``sample_ids``."""
+        out: dict[str, np.ndarray] = {}
+        out.update(self.action_scores())
+        out.update(self.cartography_scores())
+        out.update(self.aum_scores())
+        out.update(self.forgetting_scores())
+        return out
+
+
+class ActionScore(DynamicsRecorder):
+    """Arriaga & Valdenegro-Toro (2020): ``A(x) = Σ_epochs L(y, m(x; θ_e))``, per named term too.
+
+    Default ``source="eval"`` over the training split; pass ``split=test`` to score a test set.
+    """
+
+    def __init__(
+        self, split: Any = None, *, source: str = "eval", include_initial: bool = False
+    ) -> None:
+        super().__init__(source, split, include_initial=include_initial)
+
+    def scores(self) -> dict[str, np.ndarray]:
+        return self.action_scores()
+
+
+class Cartography(DynamicsRecorder):
+    """Swayamdipta et al. (2020) dataset cartography (as difficulties, see the module docstring)."""
+
+    def scores(self) -> dict[str, np.ndarray]:
+        return self.cartography_scores()
+
+
+class AUM(DynamicsRecorder):
+    """Pleiss et al. (2020) area under the margin; score ``aum = -AUM`` (higher = harder)."""
+
+    def scores(self) -> dict[str, np.ndarray]:
+        return self.aum_scores()
+
+
+class ForgettingEvents(DynamicsRecorder):
+    """Toneva et al. (2019) forgetting events; never-learned samples get the number of epochs."""
+
+    def scores(self) -> dict[str, np.ndarray]:
+        return self.forgetting_scores()
+
+
+class TrainingDynamics(DynamicsRecorder):
+    """All of the above from one recorder: ``scores()`` has every :data:`DYNAMICS_COLUMNS` column."""
+
+
+register_measure(
+    "action_score",
+    "dynamics",
+    "Arriaga 2020: sum over epochs of the per-sample loss (per term too)",
+)(ActionScore)
+register_measure(
+    "cartography_confidence", "dynamics", "Swayamdipta 2020: 1 - mean over epochs of p[y]"
+)(Cartography)
+register_measure(
+    "cartography_variability", "dynamics", "Swayamdipta 2020: std over epochs of p[y]"
+)(Cartography)
+register_measure(
+    "cartography_correctness",
+    "dynamics",
+    "Swayamdipta 2020: 1 - fraction of epochs predicted right",
+)(Cartography)
+register_measure(
+    "aum", "dynamics", "Pleiss 2020: minus the mean logit margin over training updates"
+)(AUM)
+register_measure(
+    "forgetting", "dynamics", "Toneva 2019: correct->wrong transitions (never learned = epochs)"
+)(ForgettingEvents)
