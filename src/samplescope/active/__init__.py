@@ -1,1 +1,68 @@
-"""(area under construction)"""
+"""Deep Bayesian active learning (Gal, Islam & Ghahramani 2017) and the report's extensions.
+
+Acquisition scores are **higher = acquire first**; stochastic predictions are ``(S, N, C)``.
+"""
+
+from .acquisitions import (
+    Acquisition,
+    acquisition_scores,
+    bald,
+    get_acquisition,
+    least_confidence,
+    list_acquisitions,
+    margin_scores,
+    max_entropy,
+    mean_std,
+    random_scores,
+    register_acquisition,
+    variation_ratios,
+)
+from .batchbald import batch_bald, joint_entropy_exact
+from .bayes_last_layer import BayesianLastLayer
+from .diversity import diverse_top_k, top_k
+from .kmeans_init import balanced_random_initial_set, kmeans_initial_set
+from .learners import LastLayerLearner, MCDropoutLearner
+from .loop import ActiveLoop
+from .mc import deterministic_probs, mc_probs
+from .noise_filter import LabelFilter, dynamic_tau
+from .oracle import GroundTruthOracle, LabelOracle, NoisyOracle
+from .pool import Pool
+from .runner import RunSpec, labels_to_reach, load_curves, plot_curves, run_grid
+
+__all__ = [
+    "Acquisition",
+    "ActiveLoop",
+    "BayesianLastLayer",
+    "GroundTruthOracle",
+    "LabelFilter",
+    "LabelOracle",
+    "LastLayerLearner",
+    "MCDropoutLearner",
+    "NoisyOracle",
+    "Pool",
+    "RunSpec",
+    "acquisition_scores",
+    "bald",
+    "balanced_random_initial_set",
+    "batch_bald",
+    "deterministic_probs",
+    "diverse_top_k",
+    "dynamic_tau",
+    "get_acquisition",
+    "joint_entropy_exact",
+    "kmeans_initial_set",
+    "labels_to_reach",
+    "least_confidence",
+    "list_acquisitions",
+    "load_curves",
+    "margin_scores",
+    "max_entropy",
+    "mc_probs",
+    "mean_std",
+    "plot_curves",
+    "random_scores",
+    "register_acquisition",
+    "run_grid",
+    "top_k",
+    "variation_ratios",
+]

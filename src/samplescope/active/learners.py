@@ -1,0 +1,204 @@
+"""Learners for the active-learning loop: retrain from scratch, predict, score, evaluate.
+
+``MCDropoutLearner`` wraps a model factory (e.g. Gal's CNN): ``fit`` builds a fresh model
+(seeded) and trains it with :func:`samplescope.training.fit`; predictions are MC-dropout
+samples ``(T, N, C)`` when ``bayesian=True`` (Gal 2017), else the eval-mode softmax
+``(1, N, C)`` (the deterministic CNN of Gal's §5.2). ``LastLayerLearner`` adds the
+Bayesian last layer of the report (§4) on the frozen penultimate features.
+
+Training budget: ``updates`` gradient steps per retrain (epochs = ceil(updates /
+batches per epoch), at least ``min_epochs``), or a fixed ``epochs`` if given — retraining
+cost then stays bounded while the labelled set grows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..data.split import DataSplit
+from ..models import split_head
+from ..training import fit
+from .acquisitions import Acquisition
+from .bayes_last_layer import BayesianLastLayer
+from .mc import deterministic_probs, mc_probs
+
+__all__ = ["MCDropoutLearner", "LastLayerLearner"]
+
+
+class MCDropoutLearner:
+    """Retrain-from-scratch classifier with MC-dropout (or deterministic) predictions.
+
+    Args:
+        model_fn: ``() -> nn.Module`` returning a fresh, untrained model (logits ``(B, C)``).
+        epochs: fixed epochs per retrain (overrides ``updates``).
+        updates: gradient steps per retrain when ``epochs`` is None.
+        min_epochs: lower bound on epochs in the ``updates`` mode.
+        batch_size, lr, weight_decay, optimizer: passed to :func:`samplescope.training.fit`.
+        mc_samples: T, MC-dropout samples for scoring and for test evaluation.
+        bayesian: MC dropout at scoring and test time (False = deterministic eval-mode model).
+    """
+
+    def __init__(
+        self,
+        model_fn: Callable[[], nn.Module],
+        *,
+        epochs: int | None = None,
+        updates: int = 60,
+        min_epochs: int = 1,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        mc_samples: int = 20,
+        bayesian: bool = True,
+        eval_batch_size: int = 1024,
+    ) -> None:
+        self.model_fn = model_fn
+        self.epochs = epochs
+        self.updates = int(updates)
+        self.min_epochs = int(min_epochs)
+        self.batch_size = int(batch_size)
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.mc_samples = int(mc_samples)
+        self.bayesian = bool(bayesian)
+        self.eval_batch_size = int(eval_batch_size)
+        self.model_: nn.Module | None = None
+
+    def epochs_for(self, n: int) -> int:
+        if self.epochs is not None:
+            return int(self.epochs)
+        per_epoch = max(1, math.ceil(n / self.batch_size))
+        return max(self.min_epochs, math.ceil(self.updates / per_epoch))
+
+    def fit(self, train: DataSplit, seed: int) -> MCDropoutLearner:
+        """Build a fresh model (``torch.manual_seed(seed)``) and train it on ``train``."""
+        torch.manual_seed(seed)
+        model = self.model_fn()
+        fit(
+            model,
+            train,
+            epochs=self.epochs_for(len(train)),
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            optimizer=self.optimizer,
+            seed=seed,
+            progress=False,
+            eval_batch_size=self.eval_batch_size,
+        )
+        self.model_ = model.eval()
+        return self
+
+    def _model(self) -> nn.Module:
+        if self.model_ is None:
+            raise ValueError("learner: call fit(train, seed) before predicting")
+        return self.model_
+
+    def probs(self, split: DataSplit, seed: int, *, consistent_masks: bool = False) -> np.ndarray:
+        """``(T, N, C)`` MC-dropout probabilities, or ``(1, N, C)`` for a deterministic learner."""
+        model = self._model()
+        if self.bayesian:
+            return mc_probs(
+                model,
+                split.x,
+                samples=self.mc_samples,
+                batch_size=self.eval_batch_size,
+                seed=seed,
+                consistent_masks=consistent_masks,
+            )
+        return deterministic_probs(model, split.x, batch_size=self.eval_batch_size)
+
+    @torch.no_grad()
+    def features(self, split: DataSplit) -> np.ndarray:
+        """Penultimate activations ``(N, D)`` in eval mode."""
+        trunk, _ = split_head(self._model())
+        out = [
+            trunk(torch.as_tensor(split.x[lo : lo + self.eval_batch_size])).float().numpy()
+            for lo in range(0, len(split), self.eval_batch_size)
+        ]
+        return np.concatenate(out).astype(np.float64)
+
+    def score(
+        self,
+        split: DataSplit,
+        acquisition: Acquisition,
+        seed: int,
+        rng: np.random.Generator,
+        *,
+        consistent_masks: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(scores (N,), mean probs (N, C), probs (S, N, C))`` on the candidate ``split``."""
+        p = self.probs(split, seed, consistent_masks=consistent_masks)
+        return acquisition.fn(p, rng), p.mean(axis=0), p
+
+    def evaluate(self, test: DataSplit, seed: int) -> dict[str, float]:
+        """Test accuracy and NLL (MC-averaged predictive for a Bayesian learner)."""
+        pbar = self.probs(test, seed).mean(axis=0)
+        acc = float((pbar.argmax(1) == test.y).mean())
+        nll = float(-np.log(np.clip(pbar[np.arange(len(test)), test.y], 1e-12, None)).mean())
+        return {"accuracy": acc, "nll": nll}
+
+
+class LastLayerLearner(MCDropoutLearner):
+    """Gal's CNN trained as usual, then a :class:`BayesianLastLayer` fitted on its frozen
+    penultimate features of the labelled set. Scores = trace of the predictive covariance;
+    ``evaluate`` reports the regression RMSE and the accuracy of argmax of the predictive mean.
+    """
+
+    def __init__(
+        self,
+        model_fn: Callable[[], nn.Module],
+        *,
+        method: str = "analytic",
+        noise_var: float = 0.1,
+        prior_var: float = 1.0,
+        num_classes: int = 10,
+        **kw: Any,
+    ) -> None:
+        super().__init__(model_fn, **kw)
+        self.head = BayesianLastLayer(method, noise_var=noise_var, prior_var=prior_var)
+        self.num_classes = num_classes
+
+    def fit(self, train: DataSplit, seed: int) -> LastLayerLearner:
+        super().fit(train, seed)
+        self.head.fit(self.features(train), train.y, num_classes=self.num_classes)
+        return self
+
+    def score(
+        self,
+        split: DataSplit,
+        acquisition: Acquisition,
+        seed: int,
+        rng: np.random.Generator,
+        *,
+        consistent_masks: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = self.features(split)
+        mean, var = self.head.predict(f)
+        p = _softmax(mean)
+        if acquisition.name == "random":
+            return acquisition.fn(p[None], rng), p, p[None]
+        return var.sum(axis=1), p, p[None]
+
+    def evaluate(self, test: DataSplit, seed: int) -> dict[str, float]:
+        f = self.features(test)
+        mean, var = self.head.predict(f)
+        return {
+            "accuracy": float((mean.argmax(1) == test.y).mean()),
+            "rmse": self.head.rmse(f, test.y),
+            "mean_pred_var": float(var.sum(axis=1).mean()),
+        }
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

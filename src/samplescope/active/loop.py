@@ -1,0 +1,303 @@
+"""The active-learning loop with atomic per-step checkpoints (Gal, Islam & Ghahramani 2017, §5.1).
+
+Per step t = 0..steps:
+  1. retrain the learner from scratch on the labelled set (seed derived from (seed, t));
+  2. evaluate on the test split (MC dropout at test time for a Bayesian learner), record
+     the accuracy against the number of labels;
+  3. (t < steps) draw a random subset of the unlabelled pool (by sample id), score it,
+     select ``per_step`` ids (top-k, BatchBALD or diversity-penalised), ask the oracle,
+     optionally filter distrusted labels, and move the ids in the :class:`Pool`;
+  4. write the checkpoint (pool + history + next step) atomically.
+
+Every random choice of step t is a function of ``(seed, t)`` only, so a run killed at any
+moment and resumed from its checkpoint ends with the same labelled set as an uninterrupted
+run; labels received are written in the same atomic checkpoint as the pool move, so none
+is lost. Positions in the scored subset are mapped back to sample ids before anything is
+labelled (Baal's experiment helper labels subset positions as pool indices).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice
+from ..data.split import DataSplit
+from ..io import atomic_path
+from .acquisitions import get_acquisition
+from .batchbald import batch_bald
+from .diversity import diverse_top_k, top_k
+from .kmeans_init import balanced_random_initial_set, kmeans_initial_set
+from .noise_filter import LabelFilter
+from .oracle import GroundTruthOracle, LabelOracle
+from .pool import Pool
+
+__all__ = ["ActiveLoop"]
+
+_STATE_FILE = "state.npz"
+
+
+def _seed(seed: int, step: int, salt: int) -> int:
+    return int(np.random.SeedSequence([seed, step + 1, salt]).generate_state(1)[0])
+
+
+class ActiveLoop:
+    """Pool-based active learning with retrain-from-scratch and checkpoint/resume.
+
+    Args:
+        learner: e.g. :class:`MCDropoutLearner` (``fit``, ``score``, ``evaluate``, ``features``).
+        pool_split: the unlabelled pool (its ``y`` is what the default oracle answers).
+        test: the evaluation split (clean labels).
+        acquisition: a registered acquisition name.
+        initial: size of the initial labelled set (class-balanced, ``initial // C`` per class).
+        initial_method: ``"balanced"`` (Gal: random, balanced) or ``"kmeans"`` (report §5.2).
+        per_step: labels queried per step; steps: number of acquisition steps.
+        pool_subset: size of the random pool subset scored per step (None = whole pool).
+        oracle: answers label queries (default: the pool split's labels).
+        label_filter: optional :class:`LabelFilter` rejecting distrusted labels.
+        batch_mode: ``"topk"``, ``"batchbald"`` or ``"diverse"`` (cosine penalty ``diversity``).
+        diversity: λ of the cosine-similarity penalty (``batch_mode="diverse"``).
+        diversity_features: ``"pixels"`` or ``"penultimate"``.
+        noisy_initial: ask the oracle for the initial labels too (default: ground truth).
+        checkpoint_dir: where ``state.npz`` lives (None = no checkpointing).
+        seed: seeds everything.
+        on_step: ``callback(loop, record)`` after each checkpoint.
+    """
+
+    def __init__(
+        self,
+        learner: Any,
+        pool_split: DataSplit,
+        test: DataSplit,
+        *,
+        acquisition: str = "bald",
+        initial: int = 20,
+        initial_method: str = "balanced",
+        per_step: int = 10,
+        steps: int = 100,
+        pool_subset: int | None = 2000,
+        oracle: LabelOracle | None = None,
+        label_filter: LabelFilter | None = None,
+        batch_mode: str = "topk",
+        diversity: float = 0.0,
+        diversity_features: str = "pixels",
+        noisy_initial: bool = False,
+        checkpoint_dir: str | os.PathLike | None = None,
+        seed: int = 0,
+        progress: bool = False,
+        on_step: Callable[[ActiveLoop, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.learner = learner
+        self.pool_split = pool_split
+        self.test = test
+        self.acquisition = get_acquisition(acquisition)
+        if int(per_step) < 1 or int(steps) < 0 or int(initial) < 1:
+            raise ValueError(
+                f"per_step/steps/initial: expected positive counts, got {per_step}/{steps}/{initial}"
+            )
+        self.initial = int(initial)
+        self.initial_method = check_choice(initial_method, "initial_method", ("balanced", "kmeans"))
+        self.per_step = int(per_step)
+        self.steps = int(steps)
+        if pool_subset is not None and int(pool_subset) < 1:
+            raise ValueError(f"pool_subset: expected a positive size or None, got {pool_subset}")
+        self.pool_subset = None if pool_subset is None else int(pool_subset)
+        self.oracle = oracle if oracle is not None else GroundTruthOracle(pool_split)
+        self.label_filter = label_filter
+        self.batch_mode = check_choice(batch_mode, "batch_mode", ("topk", "batchbald", "diverse"))
+        self.diversity = float(diversity)
+        self.diversity_features = check_choice(
+            diversity_features, "diversity_features", ("pixels", "penultimate")
+        )
+        self.noisy_initial = noisy_initial
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.seed = int(seed)
+        self.progress = progress
+        self.on_step = on_step
+        self.pool: Pool | None = None
+        self.history: list[dict[str, Any]] = []
+        self.next_step = 0
+
+    # --- state -----------------------------------------------------------------------------
+
+    @property
+    def state_path(self) -> Path | None:
+        return None if self.checkpoint_dir is None else self.checkpoint_dir / _STATE_FILE
+
+    def _initial_pool(self) -> Pool:
+        split = self.pool_split
+        pool = Pool(split.sample_id)
+        classes = np.unique(split.y if split.true_y is None else split.true_y)
+        per_class = max(1, self.initial // len(classes))
+        truth = split.y if split.true_y is None else split.true_y
+        if self.initial_method == "balanced":
+            ids = balanced_random_initial_set(
+                split.sample_id, truth, per_class, seed=_seed(self.seed, -1, 1)
+            )
+        else:
+            feats = split.x.reshape(len(split), -1)
+            ids = kmeans_initial_set(
+                split.sample_id, truth, feats, per_class, seed=_seed(self.seed, -1, 1) % 2**31
+            )
+        labels = self.oracle(ids) if self.noisy_initial else truth[split.positions(ids)]
+        pool.acquire(ids, labels, step=-1)
+        return pool
+
+    def save(self) -> None:
+        """Write pool + history + next step to ``checkpoint_dir/state.npz`` atomically."""
+        if self.state_path is None or self.pool is None:
+            return
+        meta = {
+            "next_step": self.next_step,
+            "history": self.history,
+            "seed": self.seed,
+            "acquisition": self.acquisition.name,
+        }
+        with atomic_path(self.state_path) as tmp, open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                meta=np.asarray(json.dumps(meta)),
+                **{f"pool_{k}": v for k, v in self.pool.state_dict().items()},
+            )
+
+    def load(self) -> bool:
+        """Restore from the checkpoint if there is one; return whether it was restored."""
+        if self.state_path is None or not self.state_path.exists():
+            return False
+        with np.load(self.state_path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            self.pool = Pool.from_state_dict(
+                {k[5:]: z[k] for k in z.files if k.startswith("pool_")}
+            )
+        if meta.get("seed") != self.seed or meta.get("acquisition") != self.acquisition.name:
+            raise ValueError(
+                f"checkpoint: {self.state_path} was written with seed={meta.get('seed')}, "
+                f"acquisition={meta.get('acquisition')!r}; expected {self.seed}, {self.acquisition.name!r}"
+            )
+        self.history = list(meta["history"])
+        self.next_step = int(meta["next_step"])
+        return True
+
+    @property
+    def done(self) -> bool:
+        return self.next_step > self.steps
+
+    # --- one step --------------------------------------------------------------------------
+
+    def _labelled_split(self) -> DataSplit:
+        assert self.pool is not None
+        ids = self.pool.labelled_ids
+        return self.pool_split.subset(self.pool_split.positions(ids)).with_labels(self.pool.labels)
+
+    def _select(
+        self, cand: DataSplit, scores: np.ndarray, probs: np.ndarray | None, seed: int
+    ) -> np.ndarray:
+        k = min(self.per_step, len(cand))
+        if self.batch_mode == "batchbald" and probs is not None and probs.shape[0] > 1:
+            # pre-select the top candidates by BALD to bound the cost, as Kirsch et al. do
+            pre = top_k(scores, min(len(scores), max(10 * k, 100)))
+            picked, _ = batch_bald(probs[:, pre], k, seed=seed)
+            return pre[picked]
+        if self.batch_mode == "diverse" and self.diversity != 0.0:
+            if self.diversity_features == "penultimate":
+                feats = self.learner.features(cand)
+            else:
+                feats = cand.x.reshape(len(cand), -1)
+            return diverse_top_k(scores, feats, k, self.diversity)
+        return top_k(scores, k)
+
+    def step(self) -> dict[str, Any]:
+        """Run step ``next_step`` (train, evaluate, and acquire unless it is the last) and checkpoint."""
+        if self.pool is None and not self.load():
+            self.pool = self._initial_pool()
+        assert self.pool is not None
+        t = self.next_step
+        t0 = time.perf_counter()
+        train = self._labelled_split()
+        self.learner.fit(train, _seed(self.seed, t, 2) % 2**31)
+        t_fit = time.perf_counter() - t0
+        metrics = self.learner.evaluate(self.test, _seed(self.seed, t, 3) % 2**31)
+        rec: dict[str, Any] = {
+            "step": t,
+            "n_labelled": self.pool.n_labelled,
+            "n_rejected": self.pool.n_rejected,
+            **metrics,
+        }
+        rec["n_queried"] = rec["n_labelled"] + rec["n_rejected"] - self.initial
+        if t < self.steps and self.pool.n_unlabelled > 0:
+            rng = np.random.default_rng(_seed(self.seed, t, 4))
+            unl = self.pool.unlabelled_ids
+            m = len(unl) if self.pool_subset is None else min(self.pool_subset, len(unl))
+            cand_ids = np.sort(rng.choice(unl, size=m, replace=False))
+            cand = self.pool_split.subset(self.pool_split.positions(cand_ids))
+            need_probs = self.acquisition.needs_model or self.label_filter is not None
+            mean_p = probs = None
+            if need_probs:
+                scores, mean_p, probs = self.learner.score(
+                    cand,
+                    self.acquisition,
+                    _seed(self.seed, t, 5) % 2**31,
+                    rng,
+                    consistent_masks=self.batch_mode == "batchbald",
+                )
+            else:
+                scores = self.acquisition.fn(np.full((1, m, 2), 0.5), rng)
+            pos = self._select(cand, scores, probs, _seed(self.seed, t, 6) % 2**31)
+            ids = cand_ids[pos]  # subset positions -> pool sample ids
+            labels = self.oracle(ids)
+            keep = np.ones(len(ids), dtype=bool)
+            if self.label_filter is not None:
+                assert mean_p is not None
+                keep = self.label_filter.keep(mean_p[pos], labels, context_probs=mean_p)
+                rec["tau"] = self.label_filter.threshold(mean_p)
+            self.pool.acquire(ids[keep], labels[keep], step=t)
+            if (~keep).any():
+                self.pool.reject(ids[~keep], labels[~keep], step=t)
+            rec["acquired"] = int(keep.sum())
+            rec["rejected"] = int((~keep).sum())
+            truth = getattr(self.oracle, "true_labels", None)
+            if truth is not None:
+                wrong = labels != truth(ids)
+                rec["noisy_queried"] = int(wrong.sum())
+                rec["noisy_rejected"] = int((wrong & ~keep).sum())
+        rec["fit_s"] = round(t_fit, 3)
+        rec["step_s"] = round(time.perf_counter() - t0, 3)
+        self.history.append(rec)
+        self.next_step = t + 1
+        self.save()
+        if self.on_step is not None:
+            self.on_step(self, rec)
+        return rec
+
+    def run(self, *, resume: bool = True) -> list[dict[str, Any]]:
+        """Run (or, with ``resume``, continue) until ``steps`` acquisitions; return the history."""
+        if resume:
+            self.load()
+        elif self.state_path is not None and self.state_path.exists():
+            self.state_path.unlink()
+        if self.pool is None:
+            self.pool = self._initial_pool()
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=self.steps + 1,
+                initial=min(self.next_step, self.steps + 1),
+                desc=self.acquisition.name,
+                leave=False,
+            )
+        while not self.done:
+            rec = self.step()
+            if bar is not None:
+                bar.set_postfix(n=rec["n_labelled"], acc=f"{rec['accuracy']:.3f}")
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return self.history

@@ -1,0 +1,168 @@
+"""Grids of active-learning runs (acquisitions × repeats) with resumable per-run checkpoints.
+
+``run_grid`` runs each ``(acquisition, repeat)`` as an :class:`ActiveLoop` checkpointed
+under ``out/runs/<label>_r<repeat>/`` and rewrites ``out/curves.csv`` (one row per
+evaluated step: label, acquisition, repeat, n_labelled, n_acquired, accuracy, ...) after
+every step, so an interrupted grid resumes where it stopped and its partial curves are
+always on disk. ``labels_to_reach`` reads the labels needed for a target test error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..io import atomic_path
+from .loop import ActiveLoop
+
+__all__ = ["RunSpec", "run_grid", "load_curves", "labels_to_reach", "plot_curves"]
+
+
+@dataclass
+class RunSpec:
+    """One curve: ``label`` (e.g. the acquisition), the acquisition, and ActiveLoop kwargs."""
+
+    label: str
+    acquisition: str
+    repeat: int = 0
+    loop_kwargs: dict[str, Any] = field(default_factory=dict)
+    learner_factory: Callable[[], Any] | None = None
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.label}_r{self.repeat}"
+
+
+def load_curves(out: str | os.PathLike) -> pd.DataFrame:
+    """All runs' histories under ``out/runs`` as one table (read from the checkpoints)."""
+    import json
+
+    rows = []
+    for state in sorted(Path(out, "runs").glob("*/state.npz")):
+        with np.load(state, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+        info = (
+            json.loads((state.parent / "spec.json").read_text())
+            if (state.parent / "spec.json").exists()
+            else {}
+        )
+        for rec in meta["history"]:
+            rows.append({"run": state.parent.name, **info, **rec})
+    df = pd.DataFrame(rows)
+    if len(df) and "initial" in df:
+        df["n_acquired"] = df["n_labelled"] - df["initial"]
+    return df
+
+
+def _write_curves(out: Path) -> pd.DataFrame:
+    df = load_curves(out)
+    with atomic_path(out / "curves.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    return df
+
+
+def run_grid(
+    specs: Sequence[RunSpec],
+    learner_factory: Callable[[], Any],
+    pool_split: Any,
+    test: Any,
+    out: str | os.PathLike,
+    *,
+    resume: bool = True,
+    progress: bool = True,
+    log: Callable[[str], None] | None = print,
+) -> pd.DataFrame:
+    """Run every spec (skipping finished runs when ``resume``); return the curves table."""
+    import json
+
+    out = Path(out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    for spec in specs:
+        run_dir = out / "runs" / spec.run_name
+        run_dir.mkdir(parents=True, exist_ok=True)
+        kw = dict(spec.loop_kwargs)
+        kw.setdefault("seed", spec.repeat)
+        info = {
+            "label": spec.label,
+            "acquisition": spec.acquisition,
+            "repeat": spec.repeat,
+            "initial": kw.get("initial", 20),
+        }
+        (run_dir / "spec.json").write_text(json.dumps(info))
+        factory = spec.learner_factory or learner_factory
+        loop = ActiveLoop(
+            factory(),
+            pool_split,
+            test,
+            acquisition=spec.acquisition,
+            checkpoint_dir=run_dir,
+            progress=progress,
+            on_step=lambda _loop, _rec: _write_curves(out),
+            **kw,
+        )
+        if resume and loop.load() and loop.done:
+            continue
+        if log is not None:
+            log(f"[{spec.run_name}] starting at step {loop.next_step}/{loop.steps}")
+        loop.run(resume=resume)
+        if log is not None and loop.history:
+            last = loop.history[-1]
+            log(
+                f"[{spec.run_name}] done: {last['n_labelled']} labels, accuracy {last['accuracy']:.4f}"
+            )
+    return _write_curves(out)
+
+
+def labels_to_reach(
+    curves: pd.DataFrame, error: float, *, by: str = "label", x: str = "n_acquired"
+) -> dict[str, float]:
+    """Per group, the smallest ``x`` where the repeat-averaged test error is ``<= error``.
+
+    Only x values reached by every repeat of the group are averaged; NaN when never reached.
+    """
+    out: dict[str, float] = {}
+    for name, g in curves.groupby(by):
+        n_rep = g["repeat"].nunique()
+        mean = g.groupby(x).agg(acc=("accuracy", "mean"), n=("accuracy", "size"))
+        mean = mean[mean["n"] == n_rep]
+        hit = mean.index[(1 - mean["acc"]) <= error]
+        out[str(name)] = float(hit.min()) if len(hit) else float("nan")
+    return out
+
+
+def plot_curves(
+    curves: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    by: str = "label",
+    x: str = "n_acquired",
+    y: str = "accuracy",
+    title: str = "",
+) -> None:
+    """Mean ± std over repeats of ``y`` vs ``x`` per group, saved to ``path`` (PNG)."""
+    from ..report import plt, save_figure
+
+    pyplot = plt()
+    fig, ax = pyplot.subplots(figsize=(6.5, 4.2))
+    for name, g in curves.groupby(by):
+        agg = g.groupby(x)[y].agg(["mean", "std", "size"])
+        ax.plot(agg.index, agg["mean"], label=f"{name} (n={g['repeat'].nunique()})")
+        ax.fill_between(
+            agg.index,
+            agg["mean"] - agg["std"].fillna(0),
+            agg["mean"] + agg["std"].fillna(0),
+            alpha=0.15,
+        )
+    ax.set_xlabel("acquired labels" if x == "n_acquired" else x)
+    ax.set_ylabel(y)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
