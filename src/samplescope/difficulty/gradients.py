@@ -203,14 +203,26 @@ def _vmap_batch(
 ) -> torch.Tensor:
     from torch.func import functional_call, grad, vmap
 
-    params = {k: v.detach() for k, v in model.named_parameters() if v.requires_grad}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
+    # the parameter objects themselves (not detached copies): with tied/reused modules,
+    # functional_call restores whatever it was given
+    params = {k: v for k, v in model.named_parameters() if v.requires_grad}
+    buffers = dict(model.named_buffers())
 
     def one(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         out = functional_call(model, (p, buffers), (x.unsqueeze(0),))
         return _total(loss_fn(out, y.unsqueeze(0))).sum()
 
-    g = vmap(grad(one), in_dims=(None, 0, 0))(params, xb, yb)
+    saved = [
+        (m, d, k, v)
+        for m in model.modules()
+        for d in (m._parameters, m._buffers)
+        for k, v in d.items()
+    ]
+    try:
+        g = vmap(grad(one), in_dims=(None, 0, 0))(params, xb, yb)
+    finally:  # functional_call may leave plain tensors behind in reused (tied) modules
+        for _, d, k, v in saved:
+            d[k] = v
     return torch.sqrt(sum(_sq(v.double()) for v in g.values()))
 
 
