@@ -97,26 +97,40 @@ def _focal(gamma: float = 2.0, alpha: float | Sequence[float] | None = None) -> 
 )
 def _spl(
     start: float = 0.5,
+    end: float = 1.0,
     ramp_epochs: int | None = None,
     lam: float | None = None,
     growth: float = 1.1,
     rescale: bool = True,
 ) -> SelfPaced:
     return SelfPaced(
-        "hard", start=start, ramp_epochs=ramp_epochs, lam=lam, growth=growth, rescale=rescale
+        "hard",
+        start=start,
+        end=end,
+        ramp_epochs=ramp_epochs,
+        lam=lam,
+        growth=growth,
+        rescale=rescale,
     )
 
 
 @register_weighting("spl_linear", "dynamic", "self-paced, linear: v = max(0, 1 - loss/lambda)")
 def _spl_linear(
     start: float = 0.5,
+    end: float = 1.0,
     ramp_epochs: int | None = None,
     lam: float | None = None,
     growth: float = 1.1,
     rescale: bool = True,
 ) -> SelfPaced:
     return SelfPaced(
-        "linear", start=start, ramp_epochs=ramp_epochs, lam=lam, growth=growth, rescale=rescale
+        "linear",
+        start=start,
+        end=end,
+        ramp_epochs=ramp_epochs,
+        lam=lam,
+        growth=growth,
+        rescale=rescale,
     )
 
 

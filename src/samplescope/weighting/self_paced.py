@@ -6,7 +6,7 @@ Per-sample weight from the loss ``ℓ`` and the age parameter ``λ`` (easy-first
 - linear: ``v = max(0, 1 - ℓ/λ)``.
 
 Pacing: ``λ`` grows over training. With ``lam=None`` (default) ``λ`` is the loss quantile of
-the batch at the pacing rate ``r(e) = min(1, start + (1 - start) · e / ramp)``: the
+the batch at the pacing rate ``r(e) = start + (end - start) · min(1, e / ramp)``: the
 ``k = ceil(r·B)`` smallest losses fall under ``λ`` (``λ`` = the (k+1)-th smallest loss,
 ``+inf`` when ``k = B``). With ``lam=λ0`` it is the classic schedule ``λ_e = λ0 · growth^e``.
 With ``rescale=True`` the batch weights are divided by their mean (the objective is the
@@ -60,6 +60,7 @@ class SelfPaced(DynamicScheme):
     Args:
         kind: ``"hard"`` or ``"linear"``.
         start: pacing rate at epoch 0 (fraction of each batch under λ), in (0, 1].
+        end: final pacing rate, in [start, 1] (e.g. ``1 - noise rate``).
         ramp_epochs: epochs to reach rate 1 (default: all epochs).
         lam: fixed initial age λ0 instead of the quantile pacing; growth: ``λ_e = λ0·growth^e``.
         rescale: divide the batch weights by their mean.
@@ -72,6 +73,7 @@ class SelfPaced(DynamicScheme):
         kind: str = "hard",
         *,
         start: float = 0.5,
+        end: float = 1.0,
         ramp_epochs: int | None = None,
         lam: float | None = None,
         growth: float = 1.1,
@@ -81,6 +83,11 @@ class SelfPaced(DynamicScheme):
         self.start = check_fraction(start, "start")
         if self.start == 0:
             raise ValueError("start: expected a pacing rate in (0, 1], got 0")
+        self.end = check_fraction(end, "end")
+        if self.end < self.start:
+            raise ValueError(
+                f"end: expected a final rate >= start ({self.start:g}), got {self.end:g}"
+            )
         self.ramp_epochs = (
             None if ramp_epochs is None else int(check_positive(ramp_epochs, "ramp_epochs"))
         )
@@ -90,7 +97,7 @@ class SelfPaced(DynamicScheme):
 
     def rate(self, epoch: int, epochs: int) -> float:
         ramp = self.ramp_epochs or max(epochs, 1)
-        return min(1.0, self.start + (1.0 - self.start) * epoch / ramp)
+        return self.start + (self.end - self.start) * min(1.0, epoch / ramp)
 
     def threshold(self, losses: torch.Tensor, epoch: int, epochs: int) -> float:
         if self.lam is not None:

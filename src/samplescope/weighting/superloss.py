@@ -4,7 +4,9 @@ Per sample, ``L_λ(ℓ, σ) = (ℓ - τ) σ + λ (log σ)²`` is minimised over 
 
     σ* = exp(-W₀(½ · max(-2/e, (ℓ - τ)/λ)))
 
-(``W₀`` the principal branch of Lambert W, ``scipy.special.lambertw``). Easy samples
+(``W₀`` the principal branch of Lambert W, ``scipy.special.lambertw``): the unique minimiser
+on ``(0, e]``, where ``log σ / σ`` is increasing (for ``ℓ < τ`` the objective also decreases
+without bound as ``σ → ∞``; the ``W₀`` stationary point is the one SuperLoss uses). Easy samples
 (``ℓ < τ``) get ``σ* > 1``, hard ones ``σ* < 1``; ``σ* ∈ (0, e]``. The clamp at ``-2/e`` is
 where the objective stops having a minimiser (for ``(ℓ-τ)/λ < -2/e`` it decreases without
 bound in σ). ``σ*`` is treated as a constant (no gradient through it), so
@@ -29,8 +31,12 @@ __all__ = ["superloss_sigma", "superloss_objective", "SuperLoss"]
 def _sigma(ell: np.ndarray, tau: float, lam: float) -> np.ndarray:
     from scipy.special import lambertw
 
-    beta = np.maximum(-2.0 / math.e, (ell - tau) / lam)
-    return np.exp(-np.real(lambertw(0.5 * beta, 0)))
+    arg = 0.5 * np.maximum(-2.0 / math.e, (ell - tau) / lam)
+    w = np.real(lambertw(np.maximum(arg, -1.0 / math.e + 1e-15), 0))
+    w = np.where(
+        arg <= -1.0 / math.e + 1e-15, -1.0, w
+    )  # W0(-1/e) = -1 (branch point; lambertw may give nan)
+    return np.exp(-w)
 
 
 def superloss_sigma(losses: Any, tau: float, lam: float = 1.0) -> np.ndarray:
