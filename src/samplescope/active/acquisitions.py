@@ -129,8 +129,9 @@ def _compute_variation_ratios(probs: np.ndarray) -> np.ndarray:
 
 
 def _compute_mean_std(probs: np.ndarray) -> np.ndarray:
-    var = (probs**2).mean(axis=0) - probs.mean(axis=0) ** 2
-    return np.sqrt(np.maximum(var, 0.0)).mean(axis=1)
+    # E[p²] - E[p]² computed as E[(p - E p)²] (same value, no cancellation round-off)
+    var = ((probs - probs.mean(axis=0)) ** 2).mean(axis=0)
+    return np.sqrt(var).mean(axis=1)
 
 
 # --- registered acquisitions -----------------------------------------------------------------

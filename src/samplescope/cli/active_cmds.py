@@ -1,0 +1,154 @@
+"""``samplescope active``: pool-based deep Bayesian active learning (Gal et al. 2017)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from ..active import (
+    LabelFilter,
+    MCDropoutLearner,
+    NoisyOracle,
+    RunSpec,
+    labels_to_reach,
+    list_acquisitions,
+    plot_curves,
+    run_grid,
+)
+from ..models import gal_cnn, mlp, small_cnn
+from .app import app
+from .common import echo, prepare_data
+
+
+def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
+    if kind == "auto":
+        kind = "mlp" if input_shape[-1] <= 8 else "gal_cnn"
+    if kind == "gal_cnn":
+        return lambda: gal_cnn(num_classes, input_shape[0], input_shape[1])
+    if kind == "mlp":
+        return lambda: mlp(input_shape, num_classes, hidden=(128,), dropout=0.5)
+    if kind == "cnn":
+        return lambda: small_cnn(num_classes, input_shape[0], input_shape[1], dropout=0.5)
+    raise ValueError(f"model: expected one of ['auto', 'gal_cnn', 'mlp', 'cnn'], got {kind!r}")
+
+
+@app.command("active")
+def active_cmd(
+    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    acquisition: str = typer.Option(
+        "bald", "--acquisition", help=f"comma-separated, from {list_acquisitions()}"
+    ),
+    initial: int = typer.Option(20, "--initial", help="class-balanced initial labelled set"),
+    per_step: int = typer.Option(10, "--per-step", help="labels acquired per step"),
+    steps: int = typer.Option(100, "--steps", help="acquisition steps"),
+    pool_subset: int = typer.Option(
+        2000, "--pool-subset", help="random pool subset scored per step (0 = all)"
+    ),
+    mc_samples: int = typer.Option(
+        20, "--mc-samples", help="T, MC-dropout samples (scoring and test)"
+    ),
+    repeats: int = typer.Option(3, "--repeats", help="repeats (seeds 0..R-1) per acquisition"),
+    out: Path = typer.Option(
+        Path("active_out"), "--out", help="output folder (curves.csv, curves.png, runs/)"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="continue the runs checkpointed in --out"),
+    model: str = typer.Option(
+        "auto", "--model", help="auto | gal_cnn | mlp | cnn (auto: mlp for 8x8, else gal_cnn)"
+    ),
+    updates: int = typer.Option(
+        100, "--updates", help="gradient updates per retrain (when --epochs is 0)"
+    ),
+    epochs: int = typer.Option(0, "--epochs", help="fixed epochs per retrain (0 = use --updates)"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(1e-3, "--lr"),
+    test_subset: int = typer.Option(
+        0, "--test-subset", help="evaluate on a fixed random test subset (0 = all)"
+    ),
+    deterministic: bool = typer.Option(
+        False, "--deterministic", help="no MC dropout (deterministic CNN)"
+    ),
+    label_noise: float = typer.Option(
+        0.0, "--label-noise", help="noisy labeller: wrong label with this rate"
+    ),
+    filter_tau: str = typer.Option(
+        "", "--filter-tau", help="label filter: a threshold in [0,1] or 'dynamic'"
+    ),
+    batch_mode: str = typer.Option("topk", "--batch-mode", help="topk | batchbald | diverse"),
+    diversity: float = typer.Option(
+        0.0, "--diversity", help="λ of the cosine-similarity penalty (diverse)"
+    ),
+    init: str = typer.Option("balanced", "--init", help="balanced | kmeans initial set"),
+    seed: int = typer.Option(0, "--seed", help="seed of repeat 0 (repeat r uses seed + r)"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="folder with mnist.npz etc."),
+) -> None:
+    """Active learning curves: test accuracy vs acquired labels, per acquisition and repeat."""
+    acqs = [a.strip() for a in acquisition.split(",") if a.strip()]
+    if not acqs:
+        raise ValueError("acquisition: expected at least one name")
+    for a in acqs:
+        if a not in list_acquisitions():
+            raise ValueError(f"acquisition: expected names from {list_acquisitions()}, got {a!r}")
+    if repeats < 1:
+        raise ValueError(f"repeats: expected >= 1, got {repeats}")
+    runs = out / "runs"
+    if not resume and runs.exists() and any(runs.glob("*/state.npz")):
+        raise ValueError(
+            f"out: {out} already holds checkpointed runs; pass --resume or choose a new --out"
+        )
+    prep = prepare_data(data, data_dir=data_dir, seed=seed)
+    ds = prep.dataset
+    echo(prep.description)
+    test = ds.test
+    if test_subset and test_subset < len(test):
+        test = test.subset(
+            np.sort(np.random.default_rng(seed).choice(len(test), test_subset, replace=False))
+        )
+    factory = _model_factory(model, ds.input_shape, ds.num_classes)
+
+    def learner() -> MCDropoutLearner:
+        return MCDropoutLearner(
+            factory,
+            epochs=epochs or None,
+            updates=updates,
+            batch_size=batch_size,
+            lr=lr,
+            mc_samples=mc_samples,
+            bayesian=not deterministic,
+        )
+
+    specs = []
+    for r in range(repeats):
+        for a in acqs:
+            kw: dict = {
+                "initial": initial,
+                "per_step": per_step,
+                "steps": steps,
+                "pool_subset": pool_subset or None,
+                "seed": seed + r,
+                "initial_method": init,
+                "batch_mode": batch_mode,
+                "diversity": diversity,
+            }
+            if label_noise > 0:
+                kw["oracle"] = NoisyOracle(ds.train, label_noise, ds.num_classes, seed=seed + r)
+            if filter_tau:
+                kw["label_filter"] = LabelFilter(
+                    filter_tau if filter_tau == "dynamic" else float(filter_tau)
+                )
+            specs.append(RunSpec(a, a, r, kw))
+    curves = run_grid(specs, learner, ds.train, test, out, resume=resume, progress=True, log=echo)
+    plot_curves(curves, out / "curves.png", title=f"{data}: test accuracy vs acquired labels")
+    r10, r5 = labels_to_reach(curves, 0.10), labels_to_reach(curves, 0.05)
+    echo(f"\n{'acquisition':<20}{'to 10% err':>12}{'to 5% err':>12}{'final acc':>11}")
+    for a in acqs:
+        g = curves[curves["label"] == a]
+        last = g[g["n_acquired"] == g["n_acquired"].max()]["accuracy"].mean()
+
+        def show(v: float) -> str:
+            return "not reached" if math.isnan(v) else str(int(v))
+
+        echo(f"{a:<20}{show(r10[a]):>12}{show(r5[a]):>12}{last:>11.4f}")
+    echo(f"\ncurves: {out / 'curves.csv'}  plot: {out / 'curves.png'}")

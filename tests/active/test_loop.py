@@ -1,0 +1,191 @@
+"""ActiveLoop: subset ids map back to the pool, checkpoints, and kill-and-resume equality."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from samplescope.active import ActiveLoop, LabelFilter, MCDropoutLearner, NoisyOracle, Pool
+from samplescope.data import load_dataset
+from samplescope.models import mlp
+
+WORKER = Path(__file__).with_name("_resume_worker.py")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = "1"
+    env["PYTHONPATH"] = (
+        str(Path(__file__).resolve().parents[2] / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    )
+    return env
+
+
+def _meta(state: Path) -> dict | None:
+    try:
+        with np.load(state, allow_pickle=False) as z:
+            return json.loads(str(z["meta"]))
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+
+
+@pytest.fixture(scope="module")
+def digits():
+    ds = load_dataset("digits")
+    return ds.train.subset(np.arange(300)), ds.test.subset(np.arange(80))
+
+
+def _learner(**kw):
+    return MCDropoutLearner(
+        lambda: mlp((1, 8, 8), 10, hidden=(32,), dropout=0.5),
+        updates=15,
+        batch_size=32,
+        lr=1e-2,
+        mc_samples=4,
+        **kw,
+    )
+
+
+def test_kill_mid_step_and_resume_matches_uninterrupted(tmp_path):
+    ref, killed = tmp_path / "ref", tmp_path / "killed"
+    subprocess.run(
+        [sys.executable, str(WORKER), str(ref), "0"], check=True, env=_env(), timeout=300
+    )
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(killed), "0.3"], env=_env())
+    state = killed / "state.npz"
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:
+            meta = _meta(state) if state.exists() else None
+            if meta is not None and meta["next_step"] >= 3:
+                time.sleep(0.25)  # now inside the sleeping fit of the next step
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("worker never reached step 3")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "result.json").exists()
+    meta = _meta(state)
+    assert meta is not None and 3 <= meta["next_step"] <= 6  # killed mid-run, checkpoint intact
+    subprocess.run(
+        [sys.executable, str(WORKER), str(killed), "0"], check=True, env=_env(), timeout=300
+    )
+    a = json.loads((ref / "result.json").read_text())
+    b = json.loads((killed / "result.json").read_text())
+    assert len(a["ids"]) == 10 + 6 * 5 and len(set(a["ids"])) == len(a["ids"])
+    assert a == b
+
+
+def test_subset_positions_map_to_pool_ids(digits):
+    pool_split, test = digits
+    # shift the ids so positions and ids differ (Baal's bug would label wrong points)
+    from samplescope.data.split import DataSplit
+
+    shifted = DataSplit(pool_split.x, pool_split.y, pool_split.sample_id * 3 + 1000)
+    loop = ActiveLoop(
+        _learner(),
+        shifted,
+        test,
+        acquisition="max_entropy",
+        initial=10,
+        per_step=5,
+        steps=2,
+        pool_subset=50,
+        seed=0,
+    )
+    loop.run()
+    assert set(loop.pool.labelled_ids) <= set(shifted.sample_id)
+    # labels received are those of the acquired ids
+    np.testing.assert_array_equal(
+        loop.pool.labels, shifted.y[shifted.positions(loop.pool.labelled_ids)]
+    )
+    # every acquired id was an unlabelled id at its step, in a subset of 50: top-5 by the score
+    assert loop.pool.n_labelled == 20
+    assert [r["n_labelled"] for r in loop.history] == [10, 15, 20]
+
+
+def test_filter_rejects_and_counts(digits):
+    pool_split, test = digits
+    filt = LabelFilter(tau=0.999)  # distrust everything
+    loop = ActiveLoop(
+        _learner(),
+        pool_split,
+        test,
+        acquisition="bald",
+        initial=10,
+        per_step=5,
+        steps=2,
+        pool_subset=40,
+        oracle=NoisyOracle(pool_split, 0.5, 10, seed=0),
+        label_filter=filt,
+        seed=1,
+    )
+    loop.run()
+    assert filt.rejections == [5, 5]
+    assert loop.pool.n_rejected == 10 and loop.pool.n_labelled == 10
+    assert loop.history[-1]["n_queried"] == 10
+
+
+def test_deterministic_learner_and_diverse_batch(digits):
+    pool_split, test = digits
+    loop = ActiveLoop(
+        _learner(bayesian=False),
+        pool_split,
+        test,
+        acquisition="least_confidence",
+        initial=10,
+        per_step=4,
+        steps=1,
+        pool_subset=60,
+        batch_mode="diverse",
+        diversity=0.5,
+        initial_method="kmeans",
+        seed=0,
+    )
+    loop.run()
+    assert loop.pool.n_labelled == 14
+    assert 0 <= loop.history[-1]["accuracy"] <= 1
+
+
+def test_checkpoint_mismatch_and_bad_args(digits, tmp_path):
+    pool_split, test = digits
+    ActiveLoop(
+        _learner(),
+        pool_split,
+        test,
+        acquisition="random",
+        initial=10,
+        steps=1,
+        pool_subset=30,
+        checkpoint_dir=tmp_path,
+        seed=0,
+    ).run()
+    with pytest.raises(ValueError, match="checkpoint"):
+        ActiveLoop(
+            _learner(),
+            pool_split,
+            test,
+            acquisition="bald",
+            initial=10,
+            steps=1,
+            checkpoint_dir=tmp_path,
+            seed=0,
+        ).run()
+    with pytest.raises(ValueError, match="batch_mode"):
+        ActiveLoop(_learner(), pool_split, test, batch_mode="nope")
+    with pytest.raises(ValueError, match="pool_subset"):
+        ActiveLoop(_learner(), pool_split, test, pool_subset=0)
+    assert isinstance(Pool.from_state_dict(Pool([1, 2]).state_dict()), Pool)
