@@ -46,6 +46,8 @@ __all__ = [
     "DYNAMICS_COLUMNS",
 ]
 
+_KEYS = ("loss", "p_y", "margin", "correct")
+
 DYNAMICS_COLUMNS = (
     "action_score",
     "cartography_confidence",
@@ -92,71 +94,85 @@ class DynamicsRecorder(Callback):
 
     # -- recording ---------------------------------------------------------------------------
     def on_fit_start(self, state: Any) -> None:
-        self._rows = {k: [] for k in ("loss", "p_y", "margin", "correct")}
+        self._rows = {k: [] for k in _KEYS}
         self._term_rows = {}
         if self.source == "batches":
             n = len(state.train)
             self.sample_ids = state.train.sample_id.copy()
-            self.aum_sum_ = np.zeros(n)
-            self.aum_count_ = np.zeros(n)
-            self._prev = np.zeros(n, dtype=bool)
-            self.forgetting_count_ = np.zeros(n)
-            self.ever_correct_ = np.zeros(n, dtype=bool)
+            self._init_counters(n)
+            dev = state.device
+            self._t_prev = torch.zeros(n, dtype=torch.bool, device=dev)
+            self._t_ever = torch.zeros(n, dtype=torch.bool, device=dev)
+            self._t_forget = torch.zeros(n, dtype=torch.float64, device=dev)
         elif self.include_initial:
             self._record_eval(state)
 
+    def _init_counters(self, n: int) -> None:
+        self.aum_sum_, self.aum_count_ = np.zeros(n), np.zeros(n)
+        self._prev = np.zeros(n, dtype=bool)
+        self.forgetting_count_ = np.zeros(n)
+        self.ever_correct_ = np.zeros(n, dtype=bool)
+
     def on_epoch_start(self, state: Any) -> None:
         if self.source == "batches":
-            n = len(state.train)
-            self._acc = {k: np.zeros(n) for k in ("loss", "p_y", "margin", "correct")}
-            self._tacc: dict[str, np.ndarray] = {}
-            self._cnt = np.zeros(n)
+            n, dev = len(state.train), state.device
+            self._acc = torch.zeros(n, len(_KEYS), dtype=torch.float64, device=dev)
+            self._tacc: torch.Tensor | None = None
+            self._term_names: list[str] = []
+            self._cnt = torch.zeros(n, dtype=torch.float64, device=dev)
 
     def on_batch_end(self, state: Any, batch: BatchResult) -> None:
         if self.source != "batches":
             return
-        pos = batch.positions.cpu().numpy()
-        p_y, margin, correct = _py_margin_correct(batch.logits.detach().cpu(), batch.labels.cpu())
-        vals = {
-            "loss": batch.losses.detach().double().cpu().numpy(),
-            "p_y": p_y,
-            "margin": margin,
-            "correct": correct.astype(np.float64),
-        }
-        for k, v in vals.items():
-            np.add.at(self._acc[k], pos, v)
-        for k, v in batch.terms.items():
-            acc = self._tacc.setdefault(k, np.zeros(len(self._cnt)))
-            np.add.at(acc, pos, v.detach().double().cpu().numpy())
-        np.add.at(self._cnt, pos, 1.0)
-        np.add.at(self.aum_sum_, pos, margin)
-        np.add.at(self.aum_count_, pos, 1.0)
-        self.forgetting_count_[pos] += self._prev[pos] & ~correct
-        self._prev[pos] = correct
-        self.ever_correct_[pos] |= correct
+        pos = batch.positions
+        z = batch.logits.detach()
+        y = batch.labels
+        rows = torch.arange(len(y), device=z.device)
+        zy = z[rows, y]
+        top2 = z.topk(2, dim=1)
+        correct = top2.indices[:, 0] == y
+        margin = zy - torch.where(correct, top2.values[:, 1], top2.values[:, 0])
+        p_y = torch.log_softmax(z, dim=1)[rows, y].exp()
+        vals = torch.stack([batch.losses.detach(), p_y, margin, correct.to(z.dtype)], 1)
+        self._acc.index_add_(0, pos, vals.double())
+        if batch.terms:
+            if self._tacc is None:
+                self._term_names = list(batch.terms)
+                self._tacc = torch.zeros(
+                    len(self._cnt), len(self._term_names), dtype=torch.float64, device=z.device
+                )
+            t = torch.stack([batch.terms[k].detach() for k in self._term_names], 1)
+            self._tacc.index_add_(0, pos, t.double())
+        self._cnt.index_add_(0, pos, torch.ones(len(pos), dtype=torch.float64, device=z.device))
+        self._t_forget[pos] += (self._t_prev[pos] & ~correct).double()
+        self._t_prev[pos] = correct
+        self._t_ever[pos] |= correct
 
     def on_epoch_end(self, state: Any) -> None:
         if self.source == "eval":
             self._record_eval(state)
             return
+        acc = self._acc.cpu().numpy()
+        cnt_raw = self._cnt.cpu().numpy()
+        self.aum_sum_ += acc[:, 2]
+        self.aum_count_ += cnt_raw
+        self.forgetting_count_ = self._t_forget.cpu().numpy().copy()
+        self.ever_correct_ = self._t_ever.cpu().numpy().copy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            cnt = np.where(self._cnt > 0, self._cnt, np.nan)
-            for k, v in self._acc.items():
-                self._rows[k].append(v / cnt)
-            for k, v in self._tacc.items():
-                self._term_rows.setdefault(k, []).append(v / cnt)
+            cnt = np.where(cnt_raw > 0, cnt_raw, np.nan)
+            for j, k in enumerate(_KEYS):
+                self._rows[k].append(acc[:, j] / cnt)
+            if self._tacc is not None:
+                tacc = self._tacc.cpu().numpy()
+                for j, k in enumerate(self._term_names):
+                    self._term_rows.setdefault(k, []).append(tacc[:, j] / cnt)
 
     def _record_eval(self, state: Any) -> None:
         ev = state.evaluate(self.split if self.split is not None else state.train)
         p_y, margin, correct = _py_margin_correct(ev.logits, ev.labels)
-        first = self.sample_ids is None or not self._rows["loss"]
-        if first:
+        if self.sample_ids is None or not self._rows["loss"]:
             self.sample_ids = ev.sample_ids.copy()
-            n = len(ev.sample_ids)
-            self.aum_sum_, self.aum_count_ = np.zeros(n), np.zeros(n)
-            self._prev = np.zeros(n, dtype=bool)
-            self.forgetting_count_ = np.zeros(n)
-            self.ever_correct_ = np.zeros(n, dtype=bool)
+            self._init_counters(len(ev.sample_ids))
         self._rows["loss"].append(ev.losses.astype(np.float64))
         self._rows["p_y"].append(p_y)
         self._rows["margin"].append(margin)
