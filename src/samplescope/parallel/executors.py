@@ -3,73 +3,309 @@
 ``executor`` may be:
 
 - ``None`` or ``"inprocess"``: run the tasks one after another in this process;
-- ``"process"`` / ``"loky"``: a local process pool (loky), one torch thread per worker;
-- ``"dask"``: a Dask ``distributed`` client (a local cluster bound to 127.0.0.1, or the
-  scheduler at ``$DASK_SCHEDULER_ADDRESS``) — needs the ``[dask]`` extra;
-- any ``concurrent.futures.Executor`` instance (used as is, not shut down by us).
+- ``"process"`` / ``"loky"``: a local process pool (loky, reused between calls), one torch
+  thread per worker — the default for real fan-outs (threads would be serialised by the GIL);
+- ``"dask"``: a Dask ``distributed`` client — a local cluster bound to 127.0.0.1 (``workers``
+  processes, one thread each), or the scheduler at ``scheduler=`` / ``$DASK_SCHEDULER_ADDRESS``
+  (any cluster: dask-jobqueue for Slurm/PBS, dask-kubernetes, ``dask scheduler`` by hand) —
+  needs the ``[dask]`` extra;
+- ``"ray"``: a thin Ray adapter (``ObjectRef.future()``) — needs the ``[ray]`` extra;
+- any ``concurrent.futures.Executor`` instance (used as is, never shut down by us).
 
-Tasks must be picklable top-level callables with picklable arguments. Results come back
-in task order, so results are identical across executors for seeded tasks.
+Tasks are picklable top-level callables with picklable arguments; every task carries its own
+seed, so a task's result does not depend on where it runs. Results come back in task order:
+the same seeded tasks give identical results on every executor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["EXECUTOR_NAMES", "run_tasks", "make_executor"]
+__all__ = [
+    "EXECUTOR_NAMES",
+    "DaskExecutor",
+    "InProcessExecutor",
+    "RayExecutor",
+    "executor_context",
+    "executor_workers",
+    "make_executor",
+    "run_tasks",
+]
 
-EXECUTOR_NAMES = ("inprocess", "process", "loky", "dask")
+EXECUTOR_NAMES = ("inprocess", "process", "loky", "dask", "ray")
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
-def _init_worker_threads() -> None:
-    import torch
-
-    torch.set_num_threads(1)
+def _missing_extra(engine: str, extra: str) -> ImportError:
+    return ImportError(
+        f"the {engine} executor needs the [{extra}] extra: pip install 'samplescope[{extra}]'"
+    )
 
 
 def _call_single_threaded(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    _init_worker_threads()
+    """Run ``fn(*args)`` in a worker process with one torch/BLAS thread (no oversubscription)."""
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
     return fn(*args)
 
 
-def make_executor(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """Create an executor by name (caller shuts it down). ``scheduler``: a Dask scheduler address."""
+class InProcessExecutor(Executor):
+    """A synchronous ``Executor``: ``submit`` runs the call at once in this process."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+class DaskExecutor(Executor):
+    """``concurrent.futures`` facade over a Dask ``distributed.Client``.
+
+    Connects to ``scheduler`` (or ``$DASK_SCHEDULER_ADDRESS``) when given, else starts a
+    ``LocalCluster`` of ``workers`` single-threaded worker processes bound to 127.0.0.1 with no
+    dashboard. ``shutdown()`` closes the client and any cluster this object started (an
+    existing cluster is left running). Use it as a context manager.
+    """
+
+    def __init__(self, scheduler: str | None = None, *, workers: int | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise _missing_extra("dask", "dask") from None
+        address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self.cluster = None
+        if address:
+            self.client = Client(address)
+        else:
+            self.cluster = LocalCluster(
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+            self.client = Client(self.cluster)
+        self._executor = self.client.get_executor(pure=False)
+        self._closed = False
+
+    @property
+    def n_workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def share(self, obj: Any) -> Any:
+        """Send ``obj`` to every worker once; returns a future usable as a task argument."""
+        return self.client.scatter(obj, broadcast=True)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self._executor.shutdown(wait=wait and not cancel_futures)
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+class RayExecutor(Executor):
+    """Thin Ray adapter: ``submit`` runs ``fn`` as a Ray task and returns ``ObjectRef.future()``.
+
+    Connects to ``address`` (``"auto"`` or ``ray://host:10001``) when given, else starts a local
+    Ray bound to 127.0.0.1 with ``workers`` CPUs; ``shutdown()`` stops a Ray this object started.
+    """
+
+    def __init__(self, address: str | None = None, *, workers: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise _missing_extra("ray", "ray") from None
+        self._ray = ray
+        self._own = False
+        if not ray.is_initialized():
+            if address:
+                ray.init(address=address)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1")
+            self._own = True
+        self._remote = ray.remote(num_cpus=1)(_ray_call)
+
+    @property
+    def n_workers(self) -> int:
+        return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
+
+    def share(self, obj: Any) -> Any:
+        return obj  # Ray puts large arguments in its object store by itself
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return self._remote.remote(fn, args, kwargs).future()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._own:
+            self._own = False
+            self._ray.shutdown()
+
+
+def _ray_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return fn(*args, **kwargs)
+
+
+def make_executor(
+    name: str, *, workers: int | None = None, scheduler: str | None = None
+) -> Executor:
+    """Create an executor by name; the caller shuts it down (or use :func:`executor_context`).
+
+    Args:
+        name: ``"inprocess"`` | ``"process"`` (= ``"loky"``) | ``"dask"`` | ``"ray"``.
+        workers: worker processes (default: all cores for ``process``, 2 for a local Dask cluster).
+        scheduler: a Dask scheduler address (``tcp://host:8786``) or a Ray address; for
+            ``"dask"`` the default is ``$DASK_SCHEDULER_ADDRESS``, else a local cluster.
+    """
+    if not isinstance(name, str) or name not in EXECUTOR_NAMES:
+        raise ValueError(
+            f"executor: expected one of {list(EXECUTOR_NAMES)} or a concurrent.futures.Executor, "
+            f"got {name!r}"
+        )
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+    if name == "inprocess":
+        return InProcessExecutor()
     if name in ("process", "loky"):
         from loky import get_reusable_executor
 
-        return get_reusable_executor(max_workers=workers or os.cpu_count() or 1)
+        return get_reusable_executor(max_workers=workers or os.cpu_count() or 1, timeout=300)
     if name == "dask":
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError as exc:
-            raise ImportError("the dask executor needs the [dask] extra: pip install 'samplescope[dask]'") from exc
-        address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
-        if address:
-            return Client(address).get_executor()
-        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, host="127.0.0.1",
-                               dashboard_address=None, processes=True)
-        return Client(cluster).get_executor()
-    raise ValueError(f"executor: expected one of {list(EXECUTOR_NAMES)} or a concurrent.futures.Executor, got {name!r}")
+        return DaskExecutor(scheduler, workers=workers)
+    return RayExecutor(scheduler, workers=workers)
 
 
-def run_tasks(fn: Callable[..., Any], tasks: Iterable[Sequence[Any]], executor: Any = None,
-              *, workers: int | None = None) -> list[Any]:
-    """``[fn(*task) for task in tasks]``, fanned out over ``executor``; results in task order."""
-    tasks = [tuple(t) for t in tasks]
-    if executor is None or executor == "inprocess":
-        return [fn(*t) for t in tasks]
-    own = False
+def executor_workers(executor: Any) -> int:
+    """How many tasks ``executor`` runs at once (1 for in-process; best effort for others)."""
+    if executor is None or isinstance(executor, InProcessExecutor):
+        return 1
+    if isinstance(executor, (DaskExecutor, RayExecutor)):
+        return executor.n_workers
+    for attr in ("_max_workers", "max_workers"):
+        n = getattr(executor, attr, None)
+        if isinstance(n, int) and n > 0:
+            return n
+    return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def executor_context(
+    executor: Any = None, *, workers: int | None = None, scheduler: str | None = None
+) -> Iterator[Executor]:
+    """Yield a live ``Executor`` for ``executor`` (a name, an instance or None).
+
+    Executors created here are shut down on exit (Dask: client and local cluster closed;
+    the reusable loky pool is kept warm for the next call); a passed instance is left open.
+    """
+    if executor is None:
+        executor = "inprocess"
     if isinstance(executor, str):
-        executor = make_executor(executor, workers=workers)
-        own = not isinstance(executor, type(None)) and executor.__class__.__module__.startswith("distributed")
-    if not isinstance(executor, Executor) and not hasattr(executor, "submit"):
-        raise ValueError(f"executor: expected a name or a concurrent.futures.Executor, got {type(executor).__name__}")
+        ex = make_executor(executor, workers=workers, scheduler=scheduler)
+        own = isinstance(ex, (DaskExecutor, RayExecutor))
+    elif isinstance(executor, Executor) or hasattr(executor, "submit"):
+        ex, own = executor, False
+    else:
+        raise ValueError(
+            f"executor: expected None, one of {list(EXECUTOR_NAMES)} or a "
+            f"concurrent.futures.Executor, got {type(executor).__name__}"
+        )
     try:
-        futures = [executor.submit(_call_single_threaded, fn, t) for t in tasks]
-        return [f.result() for f in futures]
+        yield ex
     finally:
         if own:
-            executor.shutdown()
+            ex.shutdown(wait=True)
+
+
+def _share(ex: Any, obj: Any) -> Any:
+    share = getattr(ex, "share", None)
+    return share(obj) if callable(share) else obj
+
+
+def run_tasks(
+    fn: Callable[..., Any],
+    tasks: Iterable[Sequence[Any]],
+    executor: Any = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    common: Sequence[Any] = (),
+    progress: bool = False,
+    desc: str = "tasks",
+) -> list[Any]:
+    """``[fn(*common, *task) for task in tasks]``, fanned out over ``executor``; in task order.
+
+    Args:
+        fn: a picklable top-level function.
+        tasks: argument tuples, one per call; each should carry its own seed.
+        executor: None/"inprocess", "process"/"loky", "dask", "ray" or an ``Executor``.
+        workers: worker count for an executor created here.
+        scheduler: Dask scheduler (or Ray) address for an executor created here.
+        common: arguments shared by every call (e.g. the data set), prepended to each task;
+            on Dask they are scattered to every worker once instead of once per task.
+        progress: a tqdm bar over completed tasks.
+
+    Returns:
+        The results in task order. The first failing task's exception is raised after the
+        remaining tasks are cancelled.
+    """
+    tasks = [tuple(t) for t in tasks]
+    common = tuple(common)
+    if executor is None or (isinstance(executor, str) and executor == "inprocess"):
+        bar = _bar(len(tasks), progress, desc)
+        out = []
+        for t in tasks:
+            out.append(fn(*common, *t))
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return out
+    with executor_context(executor, workers=workers, scheduler=scheduler) as ex:
+        shared = tuple(_share(ex, c) for c in common)
+        threaded = isinstance(ex, (ThreadPoolExecutor, InProcessExecutor))
+        if threaded:
+            futures = [ex.submit(fn, *shared, *t) for t in tasks]
+        else:
+            futures = [ex.submit(_call_single_threaded, fn, (*shared, *t)) for t in tasks]
+        return _collect(futures, progress, desc)
+
+
+def _collect(futures: list[Future], progress: bool, desc: str) -> list[Any]:
+    bar = _bar(len(futures), progress, desc)
+    try:
+        if bar is not None:
+            from concurrent.futures import as_completed
+
+            for _ in as_completed(futures):
+                bar.update(1)
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _bar(total: int, enabled: bool, desc: str) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
