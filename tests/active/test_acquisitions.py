@@ -35,6 +35,7 @@ def test_tiny_distribution_by_hand():
     np.testing.assert_allclose(acquisition_scores("mean_std", TINY), [0.5, 0.0])
     np.testing.assert_allclose(acquisition_scores("least_confidence", TINY), [0.5, 0.5])
     np.testing.assert_allclose(acquisition_scores("margin", TINY), [0.0, 0.0])
+    np.testing.assert_allclose(acquisition_scores("predictive_trace", TINY), [0.5, 0.0])
 
 
 def test_three_sample_distribution_by_hand():
@@ -59,7 +60,7 @@ def test_identical_samples_give_zero_bald_vr_std():
     rng = np.random.default_rng(0)
     one = rng.dirichlet(np.ones(4), size=7)
     p = np.repeat(one[None], 5, axis=0)
-    for name in ("bald", "variation_ratios", "mean_std"):
+    for name in ("bald", "variation_ratios", "mean_std", "predictive_trace"):
         np.testing.assert_allclose(acquisition_scores(name, p), 0.0, atol=1e-12)
     assert acquisition_scores("max_entropy", p).min() > 0
 
@@ -80,7 +81,12 @@ def test_random_is_seeded_and_registry():
         "margin",
     ):
         assert n in names
-    assert set(list_acquisitions(stochastic=True)) == {"bald", "variation_ratios", "mean_std"}
+    assert set(list_acquisitions(stochastic=True)) == {
+        "bald",
+        "variation_ratios",
+        "mean_std",
+        "predictive_trace",
+    }
     assert get_acquisition("random").needs_model is False
     with pytest.raises(ValueError, match="acquisition"):
         get_acquisition("nope")

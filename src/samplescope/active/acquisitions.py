@@ -11,6 +11,9 @@ Ghahramani (2017), "Deep Bayesian Active Learning with Image Data", §3, with p�
                         *not* 1 - max p̄)
 - ``mean_std``          mean_c sqrt(E_s[p_{s,c}²] - (E_s p_{s,c})²)     (a standard deviation,
                         Baal's "mean std" is a variance)
+- ``predictive_trace``  Σ_c Var_s[p_{s,c}], the trace of the covariance of the stochastic
+                        output (report §4; :class:`LastLayerLearner` replaces it by the trace
+                        of its analytic predictive covariance)
 - ``random``            uniform noise (needs ``rng``)
 - ``least_confidence``  1 - max_c p̄_c;  ``margin``  -(p̄_(1) - p̄_(2));  ``entropy`` H[p̄]
                         (classic uncertainty sampling for deterministic models, S = 1).
@@ -38,6 +41,7 @@ __all__ = [
     "bald",
     "variation_ratios",
     "mean_std",
+    "predictive_trace",
     "random_scores",
     "least_confidence",
     "margin_scores",
@@ -196,3 +200,13 @@ def margin_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> 
 def entropy_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``H[p̄]`` (N,); with S = 1 the classic entropy sampling."""
     return _compute_max_entropy(probs)
+
+
+@register_acquisition(
+    "predictive_trace",
+    stochastic=True,
+    description="trace of the predictive covariance, sum_c Var_s p_{s,c}",
+)
+def predictive_trace(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    """``Σ_c Var_s[p_{s,c}]`` (N,), >= 0 (population variance over the S samples)."""
+    return ((probs - probs.mean(axis=0)) ** 2).mean(axis=0).sum(axis=1)

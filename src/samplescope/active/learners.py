@@ -149,7 +149,8 @@ class MCDropoutLearner:
 
 class LastLayerLearner(MCDropoutLearner):
     """Gal's CNN trained as usual, then a :class:`BayesianLastLayer` fitted on its frozen
-    penultimate features of the labelled set. Scores = trace of the predictive covariance;
+    penultimate features of the labelled set. ``predictive_trace`` = trace of the analytic
+    predictive covariance; other acquisitions see softmax(predictive mean) as ``(1, N, C)``;
     ``evaluate`` reports the regression RMSE and the accuracy of argmax of the predictive mean.
     """
 
@@ -184,9 +185,9 @@ class LastLayerLearner(MCDropoutLearner):
         f = self.features(split)
         mean, var = self.head.predict(f)
         p = _softmax(mean)
-        if acquisition.name == "random":
-            return acquisition.fn(p[None], rng), p, p[None]
-        return var.sum(axis=1), p, p[None]
+        if acquisition.name == "predictive_trace":
+            return var.sum(axis=1), p, p[None]
+        return acquisition.fn(p[None], rng), p, p[None]
 
     def evaluate(self, test: DataSplit, seed: int) -> dict[str, float]:
         f = self.features(test)
