@@ -128,3 +128,10 @@ def test_train_ensemble_seeds_and_stacking() -> None:
         train_ensemble(_tiny_net, (x, y), seeds=[1, 1])
     with pytest.raises(ValueError, match="seed"):
         train_ensemble(_tiny_net, (x, y), members=2, seed=3)
+
+
+def test_all_correct_validation_warns() -> None:
+    z = np.eye(3)[[0, 1, 2, 0]] * 4
+    with pytest.warns(RuntimeWarning, match="unreliable"):
+        ts = TemperatureScaling().fit(z, [0, 1, 2, 0])
+    assert ts.temperature_ < 1

@@ -15,6 +15,7 @@ L-BFGS (strong-Wolfe line search) in float64.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,14 @@ class TemperatureScaling(BaseEstimator):
         """Minimise ``NLL(softmax(z / T), y)`` over ``T`` on held-out ``logits`` ``(N, C)``."""
         z, y = _validate(logits, labels)
         check_positive(self.init_temperature, "init_temperature")
+        if np.all(z.argmax(1) == y):
+            warnings.warn(
+                "TemperatureScaling: every validation prediction is correct, so the NLL keeps "
+                "falling as T -> 0 and the fitted temperature is unreliable; use more or harder "
+                "validation data",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         zt, yt = torch.as_tensor(z), torch.as_tensor(y)
         log_t = torch.tensor(np.log(self.init_temperature), dtype=torch.float64, requires_grad=True)
 

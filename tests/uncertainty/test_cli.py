@@ -1,0 +1,100 @@
+"""``samplescope calibrate`` / ``samplescope uncertainty`` end to end (in-process ``main()``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import log_softmax
+
+from samplescope.cli import main
+
+
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """Run the CLI in-process (``main()`` with patched argv): exit code, stdout, stderr."""
+
+    def _run(*args: str) -> Result:
+        monkeypatch.setattr(sys, "argv", ["samplescope", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return _run
+
+
+def _npz(path, n: int, seed: int, sharpen: float) -> None:
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 4)) * 2
+    p = np.exp(log_softmax(z, 1))
+    y = np.minimum((rng.random(n)[:, None] > np.cumsum(p, 1)).sum(1), 3)
+    np.savez(path, logits=z * sharpen, labels=y)
+
+
+def test_calibrate_from_logits(tmp_path, run) -> None:
+    _npz(tmp_path / "val.npz", 3000, 0, 3.0)
+    _npz(tmp_path / "test.npz", 3000, 1, 3.0)
+    out = tmp_path / "cal"
+    r = run(
+        "calibrate",
+        "--logits",
+        str(tmp_path / "val.npz"),
+        "--test",
+        str(tmp_path / "test.npz"),
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    for key in ("NLL", "ECE", "MCE", "adaptive ECE", "Brier"):
+        assert key in r.stdout
+    s = json.loads((out / "summary.json").read_text())
+    assert s["temperature"] > 2  # 3x over-confident logits
+    assert s["after"]["ECE"] < s["before"]["ECE"] and s["after"]["NLL"] < s["before"]["NLL"]
+    assert s["after"]["accuracy"] == s["before"]["accuracy"]
+    assert (out / "reliability.png").stat().st_size > 1000
+
+
+def test_calibrate_bad_input(tmp_path, run) -> None:
+    r = run("calibrate", "--logits", str(tmp_path / "missing.npz"), "--test", "x.npz")
+    assert r.returncode == 2 and "error: logits" in r.stderr
+    r = run("calibrate")
+    assert r.returncode == 2 and "exactly one" in r.stderr
+    np.savez(tmp_path / "bad.npz", logit=np.zeros((3, 2)), labels=np.zeros(3))
+    r = run("calibrate", "--logits", str(tmp_path / "bad.npz"), "--test", str(tmp_path / "bad.npz"))
+    assert r.returncode == 2 and "'logits'" in r.stderr
+
+
+def test_uncertainty_mc_dropout_digits(tmp_path, run) -> None:
+    out = tmp_path / "u.csv"
+    r = run(
+        "uncertainty",
+        "--data",
+        "digits",
+        "--samples",
+        "5",
+        "--epochs",
+        "3",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(out)
+    assert len(df) == 450
+    assert {"sample_id", "label", "total", "aleatoric", "epistemic"} <= set(df.columns)
+    np.testing.assert_allclose(df.aleatoric + df.epistemic, df.total, atol=1e-9)
+    assert (df.epistemic >= 0).all() and df.epistemic.max() > 0
+    r = run("uncertainty", "--data", "digits", "--method", "bayes", "--out", str(out))
+    assert r.returncode == 2 and "method" in r.stderr
