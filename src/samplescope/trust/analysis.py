@@ -1,0 +1,270 @@
+"""Analyses of trust scores (Luo et al. 2021, §5): the metrics table, TP/FP/TN/FN histograms
+(Fig. 3), risk–coverage curves (Fig. 4a), the α⁻ ablation plot (Fig. 4b/c) and separability.
+
+Convention: ``correct`` ``(N,)`` is 1 where the classifier's prediction is right (the
+positive class), ``trust`` ``(N,)`` is higher = more trustworthy. A prediction counts as
+trusted when ``trust > pos_threshold`` (0.5) and as untrusted when
+``trust ≤ neg_threshold`` (0.5; 1/K for TCP, Corbière 2019):
+
+- TP: correct and trust > pos_threshold;  FN: correct and trust ≤ pos_threshold;
+- TN: error and trust ≤ neg_threshold;    FP: error and trust > neg_threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..metrics import (
+    bhattacharyya,
+    failure_report,
+    gaussian_kl,
+    risk_coverage_curve,
+    symmetric_gaussian_kl,
+    tpr_tnr,
+)
+from ..metrics._common import check_outcome_and_score
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "trust_metrics",
+    "confusion_masks",
+    "separability",
+    "summarize",
+    "format_table",
+    "plot_trust_histograms",
+    "plot_risk_coverage",
+    "plot_alpha_ablation",
+]
+
+#: (key, header, direction) of the table columns, in Luo's order plus AURC/E-AURC.
+METRIC_COLUMNS = (
+    ("acc", "Acc", "↑"),
+    ("fpr95", "FPR@95TPR", "↓"),
+    ("aupr_error", "AUPR-Err", "↑"),
+    ("aupr_success", "AUPR-Succ", "↑"),
+    ("auroc", "AUROC", "↑"),
+    ("tpr", "TPR", "↑"),
+    ("tnr", "TNR", "↑"),
+    ("aurc", "AURC", "↓"),
+    ("eaurc", "E-AURC", "↓"),
+)
+
+
+def trust_metrics(
+    correct: Any, trust: Any, *, pos_threshold: float = 0.5, neg_threshold: float = 0.5
+) -> dict[str, float]:
+    """Luo's table row as fractions: acc, fpr95, aupr_error, aupr_success, auroc, tpr, tnr,
+    aurc, eaurc (see :func:`samplescope.metrics.failure_report`).
+
+    ``tpr = P(trust > pos_threshold | correct)``, ``tnr = P(trust ≤ neg_threshold | error)``.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rep = failure_report(correct, trust, threshold=pos_threshold)
+        if neg_threshold != pos_threshold:
+            rep["tnr"] = tpr_tnr(correct, trust, threshold=neg_threshold)[1]
+    return rep
+
+
+def confusion_masks(
+    correct: Any, trust: Any, *, pos_threshold: float = 0.5, neg_threshold: float = 0.5
+) -> dict[str, np.ndarray]:
+    """Boolean masks ``(N,)`` for TP, FN (correct predictions) and TN, FP (errors)."""
+    c, s = check_outcome_and_score(correct, trust, "correct", "trust")
+    return {
+        "TP": c & (s > pos_threshold),
+        "FN": c & (s <= pos_threshold),
+        "TN": ~c & (s <= neg_threshold),
+        "FP": ~c & (s > neg_threshold),
+    }
+
+
+def separability(correct: Any, trust: Any) -> dict[str, float]:
+    """Gaussian-fit separability of trust on correct predictions (N₁) vs errors (N₂).
+
+    Returns ``kl_c_e`` = KL(N₁‖N₂), ``kl_e_c`` = KL(N₂‖N₁), ``kl_avg`` (their mean) and
+    ``bhattacharyya``; higher = better separated; NaN when a group has < 2 samples or is
+    constant.
+    """
+    c, s = check_outcome_and_score(correct, trust, "correct", "trust")
+    a, b = s[c], s[~c]
+    nan = float("nan")
+    try:
+        return {
+            "kl_c_e": gaussian_kl(a, b),
+            "kl_e_c": gaussian_kl(b, a),
+            "kl_avg": symmetric_gaussian_kl(a, b),
+            "bhattacharyya": bhattacharyya(a, b),
+        }
+    except ValueError:
+        return {"kl_c_e": nan, "kl_e_c": nan, "kl_avg": nan, "bhattacharyya": nan}
+
+
+def summarize(
+    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], by: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Mean and sample std (ddof=1; 0 for one run) of ``keys`` grouped by the ``by`` columns.
+
+    Returns one dict per group with the ``by`` values, ``n`` and ``{key}_mean``, ``{key}_std``;
+    groups keep their first-seen order. NaNs are ignored (``nanmean``).
+    """
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[b] for b in by), []).append(r)
+    out = []
+    for g, rs in groups.items():
+        rec: dict[str, Any] = dict(zip(by, g, strict=True))
+        rec["n"] = len(rs)
+        for k in keys:
+            v = np.array([float(r.get(k, math.nan)) for r in rs], dtype=np.float64)
+            ok = v[np.isfinite(v)]
+            rec[f"{k}_mean"] = float(ok.mean()) if len(ok) else math.nan
+            rec[f"{k}_std"] = float(ok.std(ddof=1)) if len(ok) > 1 else 0.0 if len(ok) else math.nan
+        out.append(rec)
+    return out
+
+
+def format_table(
+    summary: Sequence[Mapping[str, Any]],
+    *,
+    label: str = "method",
+    columns: Sequence[tuple[str, str, str]] = METRIC_COLUMNS,
+    percent: bool = True,
+    paper: Mapping[str, Mapping[str, float]] | None = None,
+) -> str:
+    """Plain-text table of ``mean ± std`` (in % when ``percent``; AURC/E-AURC in ‰ when percent).
+
+    ``paper`` optionally maps a method name to Luo's numbers (already in %), printed on a
+    ``paper`` row under ours (``-`` where the paper has none).
+    """
+    heads = [label] + [f"{h}{d}" for _, h, d in columns]
+    lines = []
+    for rec in summary:
+        cells = [str(rec[label])]
+        for key, _, _ in columns:
+            scale = (1000.0 if key in ("aurc", "eaurc") else 100.0) if percent else 1.0
+            m, s = rec.get(f"{key}_mean", math.nan), rec.get(f"{key}_std", math.nan)
+            cells.append("nan" if not np.isfinite(m) else f"{m * scale:.2f}±{s * scale:.2f}")
+        lines.append(cells)
+        if paper is not None and rec[label] in paper:
+            pp = paper[rec[label]]
+            lines.append(
+                ["  (paper)"] + [f"{pp[k]:.2f}" if k in pp else "-" for k, _, _ in columns]
+            )
+    widths = [max(len(r[i]) for r in [heads, *lines]) for i in range(len(heads))]
+    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    return "\n".join([fmt.format(*heads)] + [fmt.format(*r) for r in lines])
+
+
+def _grid(n: int, ncols: int) -> tuple[int, int]:
+    return max(1, math.ceil(n / ncols)), min(n, ncols)
+
+
+def plot_trust_histograms(
+    results: Mapping[str, tuple[Any, Any, float]],
+    path: str | os.PathLike,
+    *,
+    bins: int = 40,
+    title: str = "",
+    ncols: int = 4,
+) -> Path:
+    """Luo Fig. 3: one panel per method, histograms of trust for TP/FN (correct) and TN/FP (errors).
+
+    Args:
+        results: ``name -> (correct (N,), trust (N,), neg_threshold)``.
+        path: PNG path. Counts are on a log scale (errors are rare).
+    """
+    from ..report import plt, save_figure
+
+    pyplot = plt()
+    nr, nc = _grid(len(results), ncols)
+    fig, axes = pyplot.subplots(nr, nc, figsize=(3.6 * nc, 2.8 * nr), squeeze=False)
+    colors = {"TP": "tab:green", "FN": "tab:olive", "TN": "tab:blue", "FP": "tab:red"}
+    edges = np.linspace(0, 1, bins + 1)
+    for ax, (name, (corr, tr, neg_t)) in zip(axes.ravel(), results.items(), strict=False):
+        masks = confusion_masks(corr, tr, neg_threshold=neg_t)
+        s = np.asarray(tr, dtype=np.float64)
+        for k, m in masks.items():
+            if m.any():
+                ax.hist(
+                    s[m],
+                    bins=edges,
+                    histtype="stepfilled",
+                    alpha=0.45,
+                    color=colors[k],
+                    label=f"{k} ({int(m.sum())})",
+                )
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("trust", fontsize=8)
+        ax.legend(fontsize=6)
+    for ax in axes.ravel()[len(results) :]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_risk_coverage(
+    results: Mapping[str, tuple[Any, Any]],
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+    min_coverage: float = 0.05,
+) -> Path:
+    """Luo Fig. 4a: selective risk (error rate among accepted) vs coverage, one curve per method.
+
+    Args:
+        results: ``name -> (correct (N,), trust (N,))``.
+    """
+    from ..report import plt, save_figure
+
+    pyplot = plt()
+    fig, ax = pyplot.subplots(figsize=(5, 3.8))
+    for name, (corr, tr) in results.items():
+        cov, risk = risk_coverage_curve(corr, tr)
+        keep = cov >= min_coverage
+        ax.plot(cov[keep], 100 * risk[keep], label=name, lw=1.2)
+    ax.set_xlabel("coverage")
+    ax.set_ylabel("selective risk (%)")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_alpha_ablation(
+    alphas: Sequence[float],
+    loss: Sequence[float],
+    tpr: Sequence[float],
+    tnr: Sequence[float],
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+) -> Path:
+    """Luo Fig. 4b/c: final training loss vs α⁻ (left), TPR and TNR (%) vs α⁻ (right)."""
+    from ..report import plt, save_figure
+
+    pyplot = plt()
+    fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(8, 3.2))
+    a1.plot(alphas, loss, "o-")
+    a1.set_xlabel("α⁻")
+    a1.set_ylabel("training loss")
+    a2.plot(alphas, 100 * np.asarray(tpr), "o-", label="TPR")
+    a2.plot(alphas, 100 * np.asarray(tnr), "s-", label="TNR")
+    a2.set_xlabel("α⁻")
+    a2.set_ylabel("%")
+    a2.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -1,0 +1,281 @@
+"""Trust baselines with the oracle's convention: ``fit(data)`` → self, ``predict_trust(data)``
+→ ``(N,)`` in [0, 1], **higher = more trustworthy**; the classifier is used frozen, in eval mode.
+
+- :class:`MCPTrust` — maximum class probability ``max_c softmax(f(x))_c`` (Hendrycks & Gimpel 2017).
+- :class:`MCDropoutTrust` — negative predictive entropy of the MC-dropout mean
+  ``p̄ = mean_s p_s`` over ``S`` stochastic passes (Gal & Ghahramani 2016), mapped to [0, 1]
+  as ``1 - H[p̄]/log C``.
+- :class:`TrustScoreTrust` — Jiang et al. 2018 (:mod:`samplescope.trust.trustscore`) on the
+  classifier's penultimate features (or the raw inputs), mapped as ``ratio/(1 + ratio)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._validation import check_choice, check_fraction, check_positive
+from ..data.split import as_split
+from ..models import split_at_first_dropout, split_head
+from .oracle import _batched, _require_module, inputs_of
+from .trustscore import ALGORITHMS, fit_class_trees, trust_score_ratio
+
+__all__ = [
+    "MCPTrust",
+    "MCDropoutTrust",
+    "TrustScoreTrust",
+    "BASELINES",
+    "make_baseline",
+    "mc_dropout_probs",
+]
+
+
+class _Baseline:
+    """Shared plumbing: a frozen classifier, the fitted check and batched inference."""
+
+    classifier: nn.Module
+    device: str = "cpu"
+    batch_size_eval: int = 1024
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "num_classes_"):
+            raise ValueError(
+                f"{type(self).__name__}: this instance is not fitted yet; call fit(data) first"
+            )
+
+    def _logits(self, x: np.ndarray) -> torch.Tensor:
+        clf = self.classifier
+        was = clf.training
+        clf.eval()
+        try:
+            return _batched(clf, x, self.batch_size_eval, torch.device(self.device)).double()
+        finally:
+            clf.train(was)
+
+    def _fit_classes(self, data: Any) -> np.ndarray:
+        _require_module(self.classifier)
+        x = inputs_of(data)
+        self.num_classes_ = int(self._logits(x[:2]).shape[1])
+        self.neg_threshold_ = 0.5
+        return x
+
+    def predict(self, data: Any) -> np.ndarray:
+        """Predicted correctness ``(N,)`` int64: 1 where trust > 0.5."""
+        return (self.predict_trust(data) > 0.5).astype(np.int64)
+
+    def predict_trust(self, data: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class MCPTrust(_Baseline):
+    """Maximum class probability of the frozen classifier; ``fit`` only records ``num_classes_``."""
+
+    def __init__(
+        self, classifier: nn.Module, *, device: str = "cpu", batch_size_eval: int = 1024
+    ) -> None:
+        self.classifier = classifier
+        self.device = device
+        self.batch_size_eval = batch_size_eval
+
+    def fit(self, data: Any) -> MCPTrust:
+        """Record the number of classes (nothing is learned). Returns self."""
+        self._fit_classes(data)
+        return self
+
+    def predict_trust(self, data: Any) -> np.ndarray:
+        """``max_c p_c`` ``(N,)`` ∈ [1/C, 1]."""
+        self._check_fitted()
+        return self._logits(inputs_of(data)).softmax(1).max(1).values.numpy()
+
+
+def mc_dropout_probs(
+    model: nn.Module,
+    x: np.ndarray,
+    samples: int,
+    *,
+    seed: int = 0,
+    batch_size: int = 1024,
+    device: str = "cpu",
+) -> np.ndarray:
+    """MC-dropout probabilities ``(S, N, C)``.
+
+    Uses :func:`samplescope.uncertainty.predict_stochastic` when that module provides it,
+    else runs the deterministic prefix (up to the first dropout) once and the stochastic rest
+    ``S`` times with dropout active (BatchNorm stays in eval mode).
+    """
+    try:
+        from ..uncertainty import predict_stochastic  # type: ignore[attr-defined]
+    except ImportError:
+        predict_stochastic = None
+    if predict_stochastic is not None:
+        out = predict_stochastic(
+            model,
+            x,
+            method="mc_dropout",
+            samples=samples,
+            seed=seed,
+            batch_size=batch_size,
+            device=device,
+        )
+        return np.asarray(out, dtype=np.float64)
+    prefix, rest = split_at_first_dropout(model)
+    dev = torch.device(device)
+    was = model.training
+    model.eval()
+    gen_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        feats = _batched(prefix, x, batch_size, dev)
+        for m in rest.modules():
+            if isinstance(m, nn.modules.dropout._DropoutNd):
+                m.train()
+        probs = torch.stack(
+            [_batched(rest, feats, batch_size, dev).softmax(-1) for _ in range(samples)]
+        )
+    finally:
+        model.train(was)
+        torch.random.set_rng_state(gen_state)
+    return probs.double().numpy()
+
+
+class MCDropoutTrust(_Baseline):
+    """``1 - H[mean_s p_s] / log C`` over ``samples`` MC-dropout passes (needs a dropout layer)."""
+
+    def __init__(
+        self,
+        classifier: nn.Module,
+        *,
+        samples: int = 20,
+        seed: int = 0,
+        device: str = "cpu",
+        batch_size_eval: int = 1024,
+    ) -> None:
+        self.classifier = classifier
+        self.samples = samples
+        self.seed = seed
+        self.device = device
+        self.batch_size_eval = batch_size_eval
+
+    def fit(self, data: Any) -> MCDropoutTrust:
+        """Check the classifier has dropout and record the number of classes. Returns self."""
+        if int(check_positive(self.samples, "samples")) != self.samples:
+            raise ValueError(f"samples: expected a positive integer, got {self.samples!r}")
+        split_at_first_dropout(_require_module(self.classifier))
+        self._fit_classes(data)
+        return self
+
+    def predict_trust(self, data: Any) -> np.ndarray:
+        """Negative predictive entropy mapped to [0, 1] ``(N,)``."""
+        self._check_fitted()
+        p = mc_dropout_probs(
+            self.classifier,
+            inputs_of(data),
+            self.samples,
+            seed=self.seed,
+            batch_size=self.batch_size_eval,
+            device=self.device,
+        ).mean(0)
+        h = -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
+        return np.clip(1.0 - h / np.log(p.shape[1]), 0.0, 1.0)
+
+
+class TrustScoreTrust(_Baseline):
+    """TrustScore (Jiang 2018) on classifier features, mapped to [0, 1] as ``r / (1 + r)``.
+
+    Args:
+        classifier: frozen ``nn.Sequential`` classifier (its trunk gives the features).
+        k, alpha: density filtering (α = fraction of least dense points dropped per class).
+        features: ``"penultimate"`` (trunk output) or ``"input"`` (flattened inputs).
+        min_dist: added to the denominator of the ratio.
+        algorithm: per-class index, ``"auto"`` (KD-tree up to 20 dimensions, else exact brute
+            force), ``"kd_tree"`` or ``"brute"``.
+
+    Fitted attributes: ``trees_`` (one cKDTree per class), ``num_classes_``, ``n_kept_``.
+    """
+
+    def __init__(
+        self,
+        classifier: nn.Module,
+        *,
+        k: int = 10,
+        alpha: float = 0.1,
+        features: str = "penultimate",
+        min_dist: float = 1e-12,
+        algorithm: str = "auto",
+        device: str = "cpu",
+        batch_size_eval: int = 1024,
+    ) -> None:
+        self.classifier = classifier
+        self.algorithm = algorithm
+        self.k = k
+        self.alpha = alpha
+        self.features = features
+        self.min_dist = min_dist
+        self.device = device
+        self.batch_size_eval = batch_size_eval
+
+    def _features(self, x: np.ndarray) -> np.ndarray:
+        if self.features == "input":
+            return x.reshape(len(x), -1).astype(np.float64)
+        trunk, _ = split_head(self.classifier)
+        was = self.classifier.training
+        self.classifier.eval()
+        try:
+            f = _batched(trunk, x, self.batch_size_eval, torch.device(self.device))
+        finally:
+            self.classifier.train(was)
+        return f.reshape(len(x), -1).double().numpy()
+
+    def fit(self, data: Any) -> TrustScoreTrust:
+        """Build the per-class KD-trees on the training split's features. Returns self."""
+        check_choice(self.features, "features", ("penultimate", "input"))
+        check_choice(self.algorithm, "algorithm", ALGORITHMS)
+        if int(check_positive(self.k, "k")) != self.k:
+            raise ValueError(f"k: expected a positive integer, got {self.k!r}")
+        check_fraction(self.alpha, "alpha", inclusive_high=False)
+        check_positive(self.min_dist, "min_dist", strict=False)
+        _require_module(self.classifier)
+        split = as_split(data)
+        num_classes = int(self._logits(split.x[:2]).shape[1])
+        if int(split.y.max()) >= num_classes:
+            raise ValueError(
+                f"data: expected labels in [0, {num_classes}), got max {int(split.y.max())}"
+            )
+        feats = self._features(split.x)
+        self.trees_ = fit_class_trees(
+            feats,
+            split.y,
+            num_classes,
+            k=int(self.k),
+            alpha=float(self.alpha),
+            algorithm=self.algorithm,
+        )
+        self.n_kept_ = [0 if t is None else int(t.n) for t in self.trees_]
+        self.num_classes_ = num_classes
+        self.neg_threshold_ = 0.5
+        return self
+
+    def predict_ratio(self, data: Any) -> np.ndarray:
+        """Raw ratio ``(N,)`` ∈ [0, ∞] for the classifier's predicted classes."""
+        self._check_fitted()
+        x = inputs_of(data)
+        pred = self._logits(x).argmax(1).numpy()
+        return trust_score_ratio(self.trees_, self._features(x), pred, self.min_dist)
+
+    def predict_trust(self, data: Any) -> np.ndarray:
+        """``r / (1 + r)`` ``(N,)`` ∈ [0, 1] (1 where r = ∞)."""
+        r = self.predict_ratio(data)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isinf(r), 1.0, r / (1.0 + r))
+
+
+BASELINES = {"mcp": MCPTrust, "mc_dropout": MCDropoutTrust, "trustscore": TrustScoreTrust}
+
+
+def make_baseline(name: str, classifier: nn.Module, **params: Any) -> _Baseline:
+    """Build the baseline ``name`` (``mcp`` | ``mc_dropout`` | ``trustscore``) for ``classifier``."""
+    check_choice(name, "baseline", BASELINES)
+    return BASELINES[name](classifier, **params)

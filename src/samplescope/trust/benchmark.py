@@ -1,0 +1,289 @@
+"""Luo et al. (2021) protocol end to end: train a classifier, freeze it, train trust oracles
+(one per loss) and the baselines on the training split, evaluate on one or more test splits.
+
+Per seed (fanned out with :func:`samplescope.parallel.run_tasks`):
+
+1. train the classifier on the training split (``classifier_epochs``);
+2. for every loss: :class:`~samplescope.trust.oracle.TrustOracle` fitted on the training split;
+   for every baseline: MCP / MC dropout / TrustScore fitted on the training split;
+3. on every test split: correctness of the frozen classifier, trust scores (higher = more
+   trustworthy), the metrics row (:func:`~samplescope.trust.analysis.trust_metrics`) and the
+   separability of the two groups.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._validation import check_choice
+from ..data.split import DataSplit
+from ..models import default_model
+from ..training import fit
+from .analysis import separability, trust_metrics
+from .baselines import BASELINES, make_baseline
+from .losses import get_trust_loss
+from .oracle import TrustOracle, correctness_labels
+
+__all__ = [
+    "TrustConfig",
+    "MethodResult",
+    "train_classifier",
+    "evaluate_methods",
+    "run_seed",
+    "run_trust_experiment",
+    "alpha_neg_ablation",
+    "fit_subset",
+]
+
+
+@dataclass
+class TrustConfig:
+    """Settings of one run of the protocol (all methods share the oracle settings, as in Luo).
+
+    ``ss_params`` default to Luo's ViT setting α⁺ = 1, α⁻ = 3. ``fit_size``: when set, the
+    oracles and TrustScore are fitted on a random subset of that many training samples
+    (seeded by the run's seed; the classifier always uses the whole training split).
+    """
+
+    losses: Sequence[str] = ("ce", "focal", "tcp", "ss")
+    baselines: Sequence[str] = ("mcp", "mc_dropout", "trustscore")
+    classifier_kind: str | None = "cnn"
+    classifier_epochs: int = 2
+    classifier_lr: float = 1e-3
+    batch_size: int = 128
+    oracle_epochs: int = 2
+    oracle_lr: float = 1e-4
+    fit_size: int | None = None
+    head: str = "hyperplane"
+    backbone: str = "finetune"
+    freeze_layers: int = 0
+    ss_params: dict[str, float] = field(
+        default_factory=lambda: {"alpha_pos": 1.0, "alpha_neg": 3.0}
+    )
+    mc_samples: int = 20
+    trustscore_k: int = 10
+    trustscore_alpha: float = 0.1
+
+    def validate(self) -> TrustConfig:
+        for name in self.losses:
+            get_trust_loss(name, **(self.ss_params if name == "ss" else {}))
+        for name in self.baselines:
+            check_choice(name, "baseline", BASELINES)
+        if not self.losses and not self.baselines:
+            raise ValueError("losses/baselines: expected at least one method, got none")
+        return self
+
+
+@dataclass
+class MethodResult:
+    """Scores of one method on one test split (one seed)."""
+
+    method: str
+    split: str
+    seed: int
+    correct: np.ndarray
+    trust: np.ndarray
+    neg_threshold: float
+    metrics: dict[str, float]
+    separability: dict[str, float]
+    fit_seconds: float
+    train_loss: float = float("nan")
+
+    def row(self) -> dict[str, Any]:
+        """Flat dict (method, split, seed, metrics, separability, timing) for tables/CSV."""
+        return {
+            "method": self.method,
+            "split": self.split,
+            "seed": self.seed,
+            **self.metrics,
+            **self.separability,
+            "fit_seconds": self.fit_seconds,
+            "train_loss": self.train_loss,
+        }
+
+
+def train_classifier(
+    train: DataSplit,
+    num_classes: int,
+    *,
+    kind: str | None = "cnn",
+    epochs: int = 2,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    progress: bool = False,
+) -> torch.nn.Module:
+    """Train ``default_model(input_shape, C, kind=kind)`` on ``train``; returned in eval mode."""
+    torch.manual_seed(seed)
+    model = default_model(train.x.shape[1:], num_classes, kind=kind)
+    fit(model, train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
+    return model.eval()
+
+
+def fit_subset(train: DataSplit, size: int | None, seed: int) -> DataSplit:
+    """``train`` itself, or a seeded random subset of ``size`` rows (kept in original order)."""
+    if size is None or size >= len(train):
+        return train
+    if size < 2:
+        raise ValueError(f"fit_size: expected at least 2 samples, got {size}")
+    rng = np.random.default_rng(10_000 + seed)
+    return train.subset(np.sort(rng.choice(len(train), size=size, replace=False)))
+
+
+def evaluate_methods(
+    classifier: torch.nn.Module,
+    train: DataSplit,
+    tests: Mapping[str, DataSplit],
+    config: TrustConfig,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+) -> list[MethodResult]:
+    """Fit every loss's oracle and every baseline on ``train``; score every split of ``tests``."""
+    config.validate()
+    train = fit_subset(train, config.fit_size, seed)
+    truth = {name: correctness_labels(classifier, s) for name, s in tests.items()}
+    out: list[MethodResult] = []
+
+    def score(method: str, est: Any, seconds: float, loss_value: float) -> None:
+        neg_t = float(getattr(est, "neg_threshold_", 0.5))
+        for name, s in tests.items():
+            o = truth[name][0]
+            trust = est.predict_trust(s)
+            out.append(
+                MethodResult(
+                    method,
+                    name,
+                    seed,
+                    o,
+                    trust,
+                    neg_t,
+                    trust_metrics(o, trust, neg_threshold=neg_t),
+                    separability(o, trust),
+                    seconds,
+                    loss_value,
+                )
+            )
+
+    for name in config.baselines:
+        params: dict[str, Any] = {}
+        if name == "mc_dropout":
+            params = {"samples": config.mc_samples, "seed": seed}
+        elif name == "trustscore":
+            params = {"k": config.trustscore_k, "alpha": config.trustscore_alpha}
+        t0 = time.perf_counter()
+        est = make_baseline(name, classifier, **params).fit(train)
+        score(name, est, time.perf_counter() - t0, float("nan"))
+    for name in config.losses:
+        t0 = time.perf_counter()
+        oracle = TrustOracle(
+            classifier,
+            loss=name,
+            loss_params=dict(config.ss_params) if name == "ss" else None,
+            head=config.head,
+            backbone=config.backbone,
+            freeze_layers=config.freeze_layers,
+            epochs=config.oracle_epochs,
+            lr=config.oracle_lr,
+            batch_size=config.batch_size,
+            seed=seed,
+            progress=progress,
+        ).fit(train)
+        score(name, oracle, time.perf_counter() - t0, oracle.history_[-1])
+    return out
+
+
+def run_seed(
+    train: DataSplit,
+    tests: Mapping[str, DataSplit],
+    num_classes: int,
+    config: TrustConfig,
+    seed: int,
+    progress: bool = False,
+) -> tuple[list[MethodResult], dict[str, float]]:
+    """One seed of the protocol: classifier, then :func:`evaluate_methods`. Returns results and info."""
+    t0 = time.perf_counter()
+    clf = train_classifier(
+        train,
+        num_classes,
+        kind=config.classifier_kind,
+        epochs=config.classifier_epochs,
+        lr=config.classifier_lr,
+        batch_size=config.batch_size,
+        seed=seed,
+        progress=progress,
+    )
+    info = {"seed": seed, "classifier_seconds": time.perf_counter() - t0}
+    info["train_acc"] = float(correctness_labels(clf, train)[0].mean())
+    return evaluate_methods(clf, train, tests, config, seed=seed, progress=progress), info
+
+
+def run_trust_experiment(
+    train: DataSplit,
+    tests: Mapping[str, DataSplit],
+    num_classes: int,
+    config: TrustConfig,
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    executor: Any = None,
+    progress: bool = False,
+) -> tuple[list[MethodResult], list[dict[str, float]]]:
+    """All seeds of the protocol (fanned out through ``run_tasks``); results in seed order."""
+    from ..parallel import run_tasks
+
+    config.validate()
+    res = run_tasks(
+        run_seed,
+        [(train, tests, num_classes, config, int(s), progress) for s in seeds],
+        executor=executor,
+    )
+    results = [r for rs, _ in res for r in rs]
+    return results, [info for _, info in res]
+
+
+def alpha_neg_ablation(
+    classifier: torch.nn.Module,
+    train: DataSplit,
+    test: DataSplit,
+    alphas: Sequence[float],
+    config: TrustConfig,
+    *,
+    alpha_pos: float = 1.0,
+    seed: int = 0,
+) -> list[dict[str, float]]:
+    """Luo Fig. 4b/c: SS oracles for each α⁻ (α⁺ fixed); final training loss, test TPR and TNR."""
+    o = correctness_labels(classifier, test)[0]
+    train = fit_subset(train, config.fit_size, seed)
+    rows = []
+    for a in alphas:
+        oracle = TrustOracle(
+            classifier,
+            loss="ss",
+            loss_params={"alpha_pos": alpha_pos, "alpha_neg": float(a)},
+            head=config.head,
+            backbone=config.backbone,
+            freeze_layers=config.freeze_layers,
+            epochs=config.oracle_epochs,
+            lr=config.oracle_lr,
+            batch_size=config.batch_size,
+            seed=seed,
+        ).fit(train)
+        m = trust_metrics(o, oracle.predict_trust(test))
+        rows.append(
+            {
+                "alpha_neg": float(a),
+                "alpha_pos": alpha_pos,
+                "train_loss": oracle.history_[-1],
+                "tpr": m["tpr"],
+                "tnr": m["tnr"],
+                "auroc": m["auroc"],
+                "fpr95": m["fpr95"],
+            }
+        )
+    return rows
