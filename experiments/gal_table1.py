@@ -3,9 +3,10 @@
 Protocol kept: Gal's MC-dropout CNN, 20 class-balanced initial labels, 10 acquired per step,
 a random pool subset of 2000 scored per step, retrain from scratch every step, MC-dropout
 test evaluation, 5 acquisitions × 3 repeats. Reduced for a shared 2-core CPU (stated in the
-output and results JSON): T = 20 MC samples (paper code: 100), 80 Adam updates of batch 64
-per retrain (Gal: 50 epochs of batch 128), test accuracy on a fixed random 1000-image
-subset of the MNIST test set, and ``--steps`` acquisition steps (default 30 → 300 acquired
+output and results JSON): T = 20 MC samples (paper code: 100), 250 Adam updates of batch 64
+per retrain (Gal: 50 epochs of batch 128; the report's code: 1000 updates of batch 64 and a
+validation-tuned weight decay), test accuracy on a fixed random 1000-image
+subset of the MNIST test set, and ``--steps`` acquisition steps (default 15 → 150 acquired
 labels; Gal ran 100 steps → 1000). Resumable: every run checkpoints after every step under
 ``experiments/results/gal_table1/runs``; rerun to continue, raise ``--steps`` to extend.
 
@@ -127,7 +128,7 @@ def summarise(curves, acqs, steps: int, out: Path, extra: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=15)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--acquisitions", default=",".join(ACQS))
     ap.add_argument("--summary-only", action="store_true")

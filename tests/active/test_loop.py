@@ -189,3 +189,15 @@ def test_checkpoint_mismatch_and_bad_args(digits, tmp_path):
     with pytest.raises(ValueError, match="pool_subset"):
         ActiveLoop(_learner(), pool_split, test, pool_subset=0)
     assert isinstance(Pool.from_state_dict(Pool([1, 2]).state_dict()), Pool)
+
+
+def test_extending_a_finished_run_equals_a_longer_run(digits, tmp_path):
+    pool_split, test = digits
+    kw = {"acquisition": "max_entropy", "initial": 10, "per_step": 3, "pool_subset": 40, "seed": 5}
+    ActiveLoop(_learner(), pool_split, test, steps=1, checkpoint_dir=tmp_path / "a", **kw).run()
+    ext = ActiveLoop(_learner(), pool_split, test, steps=2, checkpoint_dir=tmp_path / "a", **kw)
+    ext.run(resume=True)
+    full = ActiveLoop(_learner(), pool_split, test, steps=2, checkpoint_dir=tmp_path / "b", **kw)
+    full.run()
+    np.testing.assert_array_equal(ext.pool.labelled_ids, full.pool.labelled_ids)
+    assert [r["n_labelled"] for r in ext.history] == [10, 13, 16]

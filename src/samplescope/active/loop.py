@@ -61,7 +61,9 @@ class ActiveLoop:
         pool_subset: size of the random pool subset scored per step (None = whole pool).
         oracle: answers label queries (default: the pool split's labels).
         label_filter: optional :class:`LabelFilter` rejecting distrusted labels.
-        batch_mode: ``"topk"``, ``"batchbald"`` or ``"diverse"`` (cosine penalty ``diversity``).
+        batch_mode: ``"topk"``, ``"batchbald"`` (pre-select the top max(10k, 100) by the
+            acquisition's score, then greedy BatchBALD on the joint mutual information, with
+            consistent dropout masks) or ``"diverse"`` (cosine penalty ``diversity``).
         diversity: λ of the cosine-similarity penalty (``batch_mode="diverse"``).
         diversity_features: ``"pixels"`` or ``"penultimate"``.
         noisy_initial: ask the oracle for the initial labels too (default: ground truth).
@@ -160,7 +162,7 @@ class ActiveLoop:
             "acquisition": self.acquisition.name,
         }
         with atomic_path(self.state_path) as tmp, open(tmp, "wb") as fh:
-            np.savez(
+            np.savez_compressed(
                 fh,
                 meta=np.asarray(json.dumps(meta)),
                 **{f"pool_{k}": v for k, v in self.pool.state_dict().items()},
@@ -182,6 +184,17 @@ class ActiveLoop:
             )
         self.history = list(meta["history"])
         self.next_step = int(meta["next_step"])
+        last = self.history[-1] if self.history else None
+        if (
+            last is not None
+            and "acquired" not in last
+            and last["step"] < self.steps
+            and self.pool.n_unlabelled
+        ):
+            # the run was finished with fewer steps and is now extended: redo its final step
+            # (evaluation only) as a full step that also acquires
+            self.history.pop()
+            self.next_step = int(last["step"])
         return True
 
     @property

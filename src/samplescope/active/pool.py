@@ -183,7 +183,7 @@ class Pool:
     def save(self, path: str | os.PathLike) -> None:
         """Write the pool to ``path`` (.npz) atomically."""
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **self.state_dict())
+            np.savez_compressed(fh, **self.state_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Pool:
