@@ -10,7 +10,9 @@
   (any cluster: dask-jobqueue for Slurm/PBS, dask-kubernetes, ``dask scheduler`` by hand) —
   needs the ``[dask]`` extra;
 - ``"ray"``: a thin Ray adapter (``ObjectRef.future()``) — needs the ``[ray]`` extra;
-- any ``concurrent.futures.Executor`` instance (used as is, never shut down by us).
+- any ``concurrent.futures.Executor`` instance (used as is, never shut down by us). Thread
+  pools are not recommended: the GIL serialises them and concurrent tasks share torch's
+  global RNG, so tasks that seed it (``torch.manual_seed``) race and lose reproducibility.
 
 Tasks are picklable top-level callables with picklable arguments; every task carries its own
 seed, so a task's result does not depend on where it runs. Results come back in task order:

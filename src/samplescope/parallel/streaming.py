@@ -82,7 +82,7 @@ class ArraySource:
     def chunks(self, lo: int, hi: int, chunk_size: int) -> Iterator[Chunk]:
         for a in range(lo, hi, chunk_size):
             b = min(hi, a + chunk_size)
-            x = np.ascontiguousarray(self.x[a:b], dtype=np.float32)
+            x = np.array(self.x[a:b], dtype=np.float32)  # a copy: memmaps stay on disk
             y = None if self.y is None else self.y[a:b]
             ids = np.arange(a, b, dtype=np.int64) if self.sample_id is None else self.sample_id[a:b]
             yield a, x, y, ids

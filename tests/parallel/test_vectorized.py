@@ -1,0 +1,172 @@
+"""Vectorised training equals training the models one by one with ``samplescope.training.fit``."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+from samplescope.data import load_dataset
+from samplescope.models import default_model, mlp, small_cnn
+from samplescope.parallel import (
+    can_vectorize,
+    fit_many,
+    heldout_logits,
+    should_vectorize,
+    vectorized_oof_probs,
+)
+from samplescope.training import fit, predict_logits
+
+
+@pytest.fixture(scope="module")
+def small():
+    tr = load_dataset("digits").train
+    return tr.subset(np.arange(300))
+
+
+def _sequential(fn, split, idx, seeds, **kw):
+    out = []
+    for i, s in zip(idx, seeds, strict=True):
+        torch.manual_seed(s)
+        net = fn()
+        res = fit(net, split.subset(i), seed=s, progress=False, **kw)
+        out.append((net, res.history))
+    return out
+
+
+CONFIGS = [
+    dict(optimizer="adam", lr=1e-3, weight_decay=0.0, scheduler=None, dropout=0.0),
+    dict(optimizer="adamw", lr=2e-3, weight_decay=0.05, scheduler="cosine", dropout=0.3),
+    dict(optimizer="sgd", lr=2e-2, weight_decay=1e-3, scheduler=None, dropout=0.2),
+    dict(optimizer="adam", lr=1e-3, weight_decay=1e-3, scheduler="cosine", dropout=0.5),
+]
+
+
+@pytest.mark.parametrize(
+    "cfg", CONFIGS, ids=lambda c: f"{c['optimizer']}-{c['scheduler']}-{c['dropout']}"
+)
+def test_equals_sequential_uneven_folds(small, cfg):
+    cfg = dict(cfg)
+    fn = functools.partial(mlp, (1, 8, 8), 10, (32, 16), cfg.pop("dropout"))
+    rng = np.random.default_rng(1)
+    # uneven sizes -> uneven batch counts (5, 6, 7 batches of 32, plus a merged singleton)
+    sizes = (150, 170, 193, 225)
+    idx = [np.sort(rng.choice(len(small), size=n, replace=False)) for n in sizes]
+    seeds = [11, 12, 13, 14]
+    kw = dict(epochs=3, batch_size=32, **cfg)
+    many = fit_many(fn, small, idx, seeds=seeds, vectorize=True, **kw)
+    assert many.vectorized and len(many) == 4
+    ref = _sequential(fn, small, idx, seeds, **kw)
+    z = many.predict_logits(small.x)
+    assert z.shape == (4, len(small), 10)
+    for m, (net, hist) in enumerate(ref):
+        np.testing.assert_allclose(z[m], predict_logits(net, small.x), rtol=0, atol=1e-5)
+        assert [h["train_loss"] for h in many.history[m]] == pytest.approx(
+            [h["train_loss"] for h in hist], abs=1e-5
+        )
+        for a, b in zip(many.modules()[m].parameters(), net.parameters(), strict=True):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-6)
+    # the models differ from each other (seeds and rows matter)
+    assert np.abs(z[0] - z[1]).max() > 1e-3
+
+
+def test_ensemble_seeds_int_and_grouping_invariance(small):
+    fn = functools.partial(mlp, (1, 8, 8), 10, (16,))
+    a = fit_many(fn, small, seeds=[0, 1, 2, 3, 4], epochs=2, batch_size=64)
+    b = fit_many(
+        fn,
+        small,
+        None,
+        seeds=[0, 1, 2, 3, 4],
+        epochs=2,
+        batch_size=64,
+        executor="process",
+        workers=2,
+    )
+    assert a.vectorized and b.vectorized
+    np.testing.assert_allclose(a.predict_logits(small.x), b.predict_logits(small.x), atol=1e-6)
+    c = fit_many(fn, small, [np.arange(len(small))] * 3, seeds=7, epochs=1)  # 7, 8, 9
+    d = fit_many(fn, small, [np.arange(len(small))] * 3, seeds=[7, 8, 9], epochs=1)
+    np.testing.assert_array_equal(c.predict_logits(small.x), d.predict_logits(small.x))
+
+
+def test_fallback_for_conv_nets_equals_fit(small):
+    fn = functools.partial(small_cnn, 10, 1, 8, 0.0)
+    assert not can_vectorize(fn())
+    idx = [np.arange(0, 200), np.arange(100, 300)]
+    many = fit_many(fn, small, idx, seeds=[3, 4], epochs=1, batch_size=64)
+    assert not many.vectorized
+    ref = _sequential(fn, small, idx, [3, 4], epochs=1, batch_size=64)
+    z = many.predict_logits(small.x)
+    for m, (net, _) in enumerate(ref):
+        np.testing.assert_allclose(z[m], predict_logits(net, small.x), atol=1e-6)
+    with pytest.raises(ValueError, match="vectorize=True needs"):
+        fit_many(fn, small, idx, seeds=[3, 4], epochs=1, vectorize=True)
+
+
+def test_heldout_logits_match_generalization_error(small):
+    """Independent reference: issue 3's generalization_error trains the folds one by one."""
+    from samplescope.difficulty.generalization import generalization_error, stratified_fold_ids
+
+    K, R, seed = 3, 2, 5
+    g = generalization_error(small, 10, folds=K, repeats=R, epochs=2, seed=seed, progress=False)
+    fid = stratified_fold_ids(small.y, K, R, seed)
+    pairs, seeds = [], []
+    for r in range(R):
+        for k in range(K):
+            pairs.append((np.flatnonzero(fid[r] != k), np.flatnonzero(fid[r] == k)))
+            seeds.append(seed * 10007 + r * K + k)
+    fn = functools.partial(default_model, small.x.shape[1:], 10)
+    outs = heldout_logits(fn, small, pairs, seeds=seeds, epochs=2)
+    got = np.full_like(g.oof_logits, np.nan)
+    for i, ((_, te), o) in enumerate(zip(pairs, outs, strict=True)):
+        got[i // K, te] = o
+    np.testing.assert_allclose(got, g.oof_logits, atol=1e-5)
+
+
+def test_seeded_model_fn(small):
+    def make(seed):
+        return mlp((1, 8, 8), 10, (8 + seed % 2 * 0,))
+
+    a = fit_many(make, small, [np.arange(200)] * 2, seeds=[1, 2], epochs=1, seeded_model_fn=True)
+    b = fit_many(lambda: make(0), small, [np.arange(200)] * 2, seeds=[1, 2], epochs=1)
+    np.testing.assert_array_equal(a.predict_logits(small.x), b.predict_logits(small.x))
+
+
+def test_oof_probs_are_heldout_distributions(small):
+    fn = functools.partial(mlp, (1, 8, 8), 10, (16,))
+    p = vectorized_oof_probs(fn, small, 10, folds=3, repeats=2, seed=0, epochs=2)
+    assert p.shape == (2, len(small), 10)
+    np.testing.assert_allclose(p.sum(-1), 1.0, atol=1e-9)
+    assert not np.allclose(p[0], p[1])  # different splits and seeds per repeat
+
+
+def test_should_vectorize_rules():
+    net = mlp((1, 8, 8), 10)
+    assert should_vectorize(net, 5)
+    assert not should_vectorize(net, 1)
+    assert not should_vectorize(net, 5, optimizer="rmsprop")
+    assert not should_vectorize(small_cnn(10, 1, 8), 5)
+    assert not should_vectorize(net, 10, memory_budget=10_000)
+    bn = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 8), torch.nn.BatchNorm1d(8))
+    assert not can_vectorize(bn)
+
+
+def test_bad_inputs(small):
+    fn = functools.partial(mlp, (1, 8, 8), 10, (8,))
+    with pytest.raises(ValueError, match="seeds: expected 2 seeds"):
+        fit_many(fn, small, [np.arange(10), np.arange(20)], seeds=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"index_sets\[1\]: expected positions"):
+        fit_many(fn, small, [np.arange(10), np.arange(400)], seeds=[1, 2])
+    with pytest.raises(ValueError, match=r"index_sets\[0\]: expected a non-empty"):
+        fit_many(fn, small, [np.array([], dtype=int)], seeds=[1])
+    with pytest.raises(ValueError, match="seeds: expected a sequence"):
+        fit_many(fn, small, None, seeds=3)
+    with pytest.raises(ValueError, match="epochs"):
+        fit_many(fn, small, seeds=[1, 2], epochs=0)
+    with pytest.raises(ValueError, match="vectorize: expected"):
+        fit_many(fn, small, seeds=[1, 2], vectorize="yes")
+    with pytest.raises(ValueError, match="folds"):
+        heldout_logits(fn, small, [])
