@@ -238,3 +238,18 @@ def test_bad_input() -> None:
         predict_stochastic(model, x[:, 0, 0, 0])
     with pytest.raises(ValueError, match="data"):
         predict_stochastic(model, 3.0)
+
+
+def test_tta_views() -> None:
+    from samplescope.uncertainty import flip_views, shift_views
+
+    x = torch.arange(9.0).view(1, 1, 3, 3)
+    views = shift_views(1)
+    assert len(views) == 5 and torch.equal(views[0](x), x)
+    right = views[1](x)  # (dy, dx) = (0, 1): content moves right, zero fill on the left
+    assert torch.equal(right[0, 0, :, 0], torch.zeros(3))
+    assert torch.equal(right[0, 0, :, 1:], x[0, 0, :, :2])
+    up = views[4](x)  # (-1, 0): content moves up, zero fill at the bottom
+    assert torch.equal(up[0, 0, -1], torch.zeros(3)) and torch.equal(up[0, 0, :2], x[0, 0, 1:])
+    f = flip_views()
+    assert torch.equal(f[1](x), torch.flip(x, dims=[-1])) and torch.equal(f[0](x), x)
