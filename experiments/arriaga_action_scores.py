@@ -101,9 +101,7 @@ def main() -> None:
     a = ce["action_score"]
     grid(a, ce["sample_id"], "action", "fig1_hardest_easiest_ce.png")
     for term in ("positive", "negative"):
-        grid(
-            two[f"action_score_{term}"], two["sample_id"], f"action[{term}]", f"fig_{term}_term.png"
-        )
+        grid(two[f"action_score_{term}"], two["sample_id"], f"A_{term[:3]}", f"fig_{term}_term.png")
     per_class = {names[c]: float(a[y == c].mean()) for c in range(10)}
     order = sorted(per_class, key=per_class.get)
     k = 100

@@ -188,3 +188,12 @@ def test_bad_input():
         last_layer_grad_norm_from_features(np.ones((2, 2)), np.zeros((2, 3)), [0, 3])
     with pytest.raises(ValueError, match="loss_fn"):
         per_sample_grad_norms(model, (x, y), loss_fn=lambda o, t: o.sum())
+
+
+def test_chunked_equals_full_batch():
+    torch.manual_seed(0)
+    model = small_cnn(5, 1, 10)
+    _randomise_bn(model)
+    x, y = _data(n=23)
+    full = per_sample_grad_norms(model, (x, y), batch_size=23)
+    np.testing.assert_allclose(per_sample_grad_norms(model, (x, y), batch_size=4), full, rtol=1e-6)
