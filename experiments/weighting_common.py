@@ -80,6 +80,9 @@ def gen_error_table(
     )
     cache.parent.mkdir(parents=True, exist_ok=True)
     res.table.save(cache)
+    import shutil
+
+    shutil.rmtree(cache.with_suffix(".ckpt"), ignore_errors=True)  # the parquet is the cache now
     return res.table
 
 
