@@ -198,8 +198,9 @@ def plot_reliability_diagram(
         fig = ax.figure
     edges = d["edges"]
     width = np.diff(edges)
-    acc = np.nan_to_num(d["accuracy"])
-    mconf = np.where(d["count"] > 0, d["confidence"], (edges[:-1] + edges[1:]) / 2)
+    filled = d["count"] > 0  # empty bins draw nothing
+    acc = np.where(filled, d["accuracy"], 0.0)
+    mconf = np.where(filled, d["confidence"], 0.0)
     ax.bar(
         edges[:-1],
         acc,
