@@ -253,3 +253,18 @@ def test_tta_views() -> None:
     assert torch.equal(up[0, 0, -1], torch.zeros(3)) and torch.equal(up[0, 0, :2], x[0, 0, 1:])
     f = flip_views()
     assert torch.equal(f[1](x), torch.flip(x, dims=[-1])) and torch.equal(f[0](x), x)
+
+
+def test_dataloader_stream_and_dataset_inputs() -> None:
+    torch.manual_seed(0)
+    model = mlp((1, 6, 6), 3, hidden=(16,), dropout=0.5)
+    x = _images(50, 6)
+    y = np.arange(50) % 3
+    ref = predict_stochastic(model, x, samples=3, seed=4)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.as_tensor(x), torch.as_tensor(y)), batch_size=13
+    )
+    np.testing.assert_allclose(predict_stochastic(model, loader, samples=3, seed=4), ref, atol=1e-6)
+    np.testing.assert_allclose(predict_stochastic(model, (x, y), samples=3, seed=4), ref, atol=1e-6)
+    with pytest.raises(ValueError, match="empty"):
+        predict_stochastic(model, iter([]), samples=3)
