@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# MNIST files: $SAMPLESCOPE_DATA_DIR, else ../shared/data beside the repository (as the tests)
+_SHARED = ROOT.parent.parent / "shared" / "data"
+if "SAMPLESCOPE_DATA_DIR" not in os.environ and (_SHARED / "mnist.npz").is_file():
+    os.environ["SAMPLESCOPE_DATA_DIR"] = str(_SHARED)
 
 
 def load() -> float:
@@ -69,7 +73,7 @@ def _fmt(v: Any, width: int) -> str:
     if v is None:
         return f"{'-':>{width}}"
     if isinstance(v, float):
-        return f"{v:>{width}.2f}"
+        return f"{v:>{width}.2f}" if abs(v) >= 0.1 else f"{v:>{width}.4f}"
     return f"{str(v):>{width}}"
 
 

@@ -28,3 +28,16 @@ def probe_task(seed: int) -> tuple[float, str]:
         loss.backward()
         opt.step()
     return float(loss.detach()), f"{socket.gethostname()}:{os.getpid()}"
+
+
+def warm_up_task(seconds: float = 0.3) -> str:
+    """Import torch and samplescope's trainer and build an optimizer once (the first
+    ``torch.optim`` construction in a process costs seconds), then hold the worker for
+    ``seconds`` so that a batch of these tasks reaches every worker. Returns ``host:pid``."""
+    import time
+
+    from ..training import trainer  # noqa: F401
+
+    _, where = probe_task(0)
+    time.sleep(seconds)
+    return where
