@@ -135,3 +135,18 @@ def test_all_correct_validation_warns() -> None:
     with pytest.warns(RuntimeWarning, match="unreliable"):
         ts = TemperatureScaling().fit(z, [0, 1, 2, 0])
     assert ts.temperature_ < 1
+
+
+@pytest.mark.slow
+def test_train_ensemble_process_executor_matches_inprocess() -> None:
+    from functools import partial
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    factory = partial(mlp, 6, 2, hidden=(8,))
+    a = train_ensemble(factory, (x, y), members=2, epochs=2, executor="process", workers=2)
+    b = train_ensemble(factory, (x, y), members=2, epochs=2)
+    for m1, m2 in zip(a, b, strict=True):
+        for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
+            torch.testing.assert_close(p1, p2)

@@ -36,6 +36,7 @@ def train_ensemble(
     members: int = 5,
     seeds: Sequence[int] | None = None,
     executor: Any = None,
+    workers: int | None = None,
     **fit_kwargs: Any,
 ) -> list[nn.Module]:
     """Train ``members`` models from ``model_fn()`` on ``data``, one seed each.
@@ -47,6 +48,7 @@ def train_ensemble(
         members: M (ignored when ``seeds`` is given).
         seeds: one seed per member (initialisation and data order); default ``0..M-1``.
         executor: ``None``/``"inprocess"``, ``"process"``, ``"dask"`` or an Executor.
+        workers: worker count when ``executor`` is created from its name.
         **fit_kwargs: passed to :func:`samplescope.training.fit` (``epochs``, ``lr``, …).
 
     Returns:
@@ -62,4 +64,11 @@ def train_ensemble(
     if "seed" in fit_kwargs:
         raise ValueError("seed: pass seeds=[...] (one per member), not seed=")
     fit_kwargs.setdefault("progress", False)
-    return run_tasks(_fit_member, [(model_fn, data, s, fit_kwargs) for s in seeds], executor)
+    # the factory and the data are shared by every task (scattered once on Dask)
+    return run_tasks(
+        _fit_member,
+        [(s, fit_kwargs) for s in seeds],
+        executor,
+        workers=workers,
+        common=(model_fn, data),
+    )
