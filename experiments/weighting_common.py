@@ -26,7 +26,7 @@ from samplescope.data import DataSplit, load_dataset, make_imbalanced  # noqa: E
 from samplescope.io import ScoreTable  # noqa: E402
 from samplescope.models import mlp  # noqa: E402
 from samplescope.training import predict_logits  # noqa: E402
-from samplescope.weighting import fit_weighted  # noqa: E402
+from samplescope.weighting import WeightRecorder, fit_weighted  # noqa: E402
 
 HIDDEN = (256,)
 BATCH = 64
@@ -96,9 +96,15 @@ def train_eval(
     params: dict[str, Any] | None = None,
     difficulty: np.ndarray | None = None,
     per_epoch: bool = False,
+    mask: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Train the MLP with ``scheme``; test accuracy, balanced accuracy, per-class accuracy."""
+    """Train the MLP with ``scheme``; test accuracy, balanced accuracy, per-class accuracy.
+
+    With a boolean ``mask (N,)`` (e.g. the noisy labels), also the share of the applied weight
+    on the masked samples per epoch (``mask_weight_share``), from a :class:`WeightRecorder`.
+    """
     model = model_fn(seed)
+    rec = WeightRecorder()
     res = fit_weighted(
         model,
         train,
@@ -112,6 +118,7 @@ def train_eval(
         seed=seed,
         progress=False,
         val=test if per_epoch else None,
+        callbacks=[rec],
     )
     pred = predict_logits(model, test).argmax(1)
     acc_c = per_class_accuracy(pred, test.y, 10)
@@ -122,6 +129,8 @@ def train_eval(
     }
     if per_epoch:
         out["val_acc_curve"] = [h["val_acc"] for h in res.history]
+    if mask is not None:
+        out["mask_weight_share"] = [rec.share(mask, e) for e in range(len(res.history))]
     return out
 
 

@@ -181,3 +181,41 @@ def test_cli_weightings_and_train(tmp_path, tiny):
         app, ["train", "--weighting", "hard_first", "--out", str(out), "--epochs", "1"]
     )
     assert r.exit_code != 0
+
+
+def test_weight_recorder_sees_the_applied_weights(tiny):
+    from samplescope.weighting import WeightRecorder, static_weights
+
+    ds, train = tiny
+    rec = WeightRecorder()
+    fit_weighted(
+        mlp((1, 8, 8), 10, hidden=(8,)),
+        train,
+        "grw",
+        num_classes=10,
+        epochs=2,
+        callbacks=[rec],
+        progress=False,
+    )
+    w = static_weights("grw", train.y, num_classes=10)
+    assert rec.weights_.shape == (2, len(train))
+    np.testing.assert_allclose(rec.weights_[-1], w, rtol=1e-6)
+    rare = train.y == np.argmin(np.bincount(train.y, minlength=10))
+    assert rec.share(rare) == pytest.approx(w[rare].sum() / w.sum(), rel=1e-6)
+    rec2 = WeightRecorder()
+    fit_weighted(
+        mlp((1, 8, 8), 10, hidden=(8,)),
+        train,
+        "truncated",
+        params={"eps_max": 0.5, "ramp_epochs": 1, "rescale": False},
+        epochs=2,
+        batch_size=50,
+        callbacks=[rec2],
+        progress=False,
+    )
+    np.testing.assert_array_equal(rec2.weights_[0], 1.0)  # epoch 0: eps = 0
+    assert np.nanmean(rec2.weights_[1]) == pytest.approx(
+        0.5
+    )  # epoch 1: half of every batch dropped
+    with pytest.raises(ValueError, match="not fitted"):
+        _ = WeightRecorder().weights_

@@ -14,6 +14,7 @@ from .divergence import chi2_divergence, solve_for_chi2
 from .focal import FocalLoss, focal_loss
 from .hard_first import HardFirstWeights, easy_first, hard_first, hard_first_weights, inverse_margin
 from .online import OnlineWeighting
+from .recorder import WeightRecorder
 from .registry import (
     WEIGHTING_KINDS,
     WeightingSpec,
@@ -50,6 +51,7 @@ __all__ = [
     "SuperLoss",
     "Transform",
     "TruncatedLoss",
+    "WeightRecorder",
     "WeightContext",
     "WeightingSpec",
     "chain",

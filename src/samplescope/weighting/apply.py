@@ -106,6 +106,9 @@ def resolve_weighting(
     ``scheme``: a registered name (with ``params``), a :class:`Transform` (static), an object
     with ``.weights`` (dynamic) or a :class:`FocalLoss` / other per-sample loss (``loss_fn``).
     Returns one of ``{"sample_weight": (N,)}``, ``{"weighting": obj}``, ``{"loss_fn": fn}``.
+    A bare :class:`Transform` given without ``difficulty`` is applied to zeros (right for
+    label-only transforms such as :func:`.class_weights.grw`; a difficulty-reading transform
+    then gives uniform weights, so pass ``difficulty`` or use the registered name, which checks).
     """
     obj, spec = _build(scheme, params)
     if isinstance(obj, Transform):
