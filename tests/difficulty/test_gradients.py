@@ -30,7 +30,7 @@ def _autograd_norms(model, x, y, loss=None):
     return np.array(out)
 
 
-def _data(n=24, shape=(1, 10, 10), C=5, seed=0):
+def _data(n=16, shape=(1, 10, 10), C=5, seed=0):
     rng = np.random.default_rng(seed)
     return rng.random((n, *shape), dtype=np.float32), rng.integers(0, C, n)
 
