@@ -22,6 +22,7 @@ the same seeded tasks give identical results on every executor.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -94,6 +95,7 @@ class DaskExecutor(Executor):
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                silence_logs=logging.ERROR,  # no shutdown chatter from the nannies
             )
             self.client = Client(self.cluster)
         self._executor = self.client.get_executor(pure=False)
