@@ -35,7 +35,7 @@ def main() -> None:
     ds = load_dataset("digits")
     pool = ds.train.subset(np.arange(400))
     test = ds.test.subset(np.arange(100))
-    learner = SlowLearner(sleep, updates=20, batch_size=32, lr=1e-2, mc_samples=4)
+    learner = SlowLearner(sleep, updates=10, batch_size=32, lr=1e-2, mc_samples=3)
     loop = ActiveLoop(
         learner,
         pool,
@@ -43,8 +43,8 @@ def main() -> None:
         acquisition="bald",
         initial=10,
         per_step=5,
-        steps=6,
-        pool_subset=120,
+        steps=4,
+        pool_subset=80,
         oracle=NoisyOracle(pool, 0.2, 10, seed=1),
         checkpoint_dir=out,
         seed=11,
