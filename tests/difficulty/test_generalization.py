@@ -229,3 +229,13 @@ def test_bad_data_and_classes():
         generalization_error((x, np.full(20, 5)), 3)
     with pytest.raises(ValueError, match="data"):
         generalization_error("nope", 3)
+
+
+@pytest.mark.slow
+def test_process_executor_equals_inprocess(digits):
+    s = digits.train.subset(np.arange(200))
+    kw = dict(folds=2, repeats=2, epochs=1, batch_size=64, progress=False, seed=1)
+    a = generalization_error(s, 10, **kw)
+    b = generalization_error(s, 10, executor="process", **kw)
+    np.testing.assert_allclose(a.oof_logits, b.oof_logits, atol=1e-5)
+    np.testing.assert_allclose(a.table.column("gen_error"), b.table.column("gen_error"), atol=1e-5)
