@@ -119,7 +119,7 @@ def evaluate(
     data: Any,
     *,
     loss_fn: LossFn | None = None,
-    batch_size: int = 1024,
+    batch_size: int = 256,
     device: str | torch.device = "cpu",
 ) -> EvalResult:
     """Run ``model`` in eval mode over ``data``; per-sample losses under ``loss_fn`` (default CE)."""
@@ -151,7 +151,7 @@ def evaluate(
 
 
 def predict_logits(
-    model: nn.Module, data: Any, *, batch_size: int = 1024, device: str | torch.device = "cpu"
+    model: nn.Module, data: Any, *, batch_size: int = 256, device: str | torch.device = "cpu"
 ) -> np.ndarray:
     """Logits ``(N, C)`` of ``model`` in eval mode over ``data`` (array ``(N, ...)`` or a split)."""
     if isinstance(data, (np.ndarray, torch.Tensor)):
@@ -223,7 +223,7 @@ def fit(
     seed: int = 0,
     device: str | torch.device = "cpu",
     progress: bool = True,
-    eval_batch_size: int = 1024,
+    eval_batch_size: int = 256,
 ) -> FitResult:
     """Train ``model`` in place with per-sample losses visible to callbacks.
 
