@@ -27,7 +27,7 @@ def run(quick: bool) -> list[dict]:
     if quick:
         split, E, label = load_dataset("digits").train, 6, "digits"
     else:
-        split, E, label = load_dataset("mnist").train.subset(np.arange(4000)), 3, "MNIST-4k"
+        split, E, label = load_dataset("mnist").train.subset(np.arange(4000)), 5, "MNIST-4k"
     K, R = 4, 1
 
     def job(executor):
@@ -44,7 +44,7 @@ def run(quick: bool) -> list[dict]:
     d1 = float(np.abs(outs["pool"] - outs["inproc"]).max())
     rows = [
         row(
-            f"gen. error K={K}, {label}, E={E}: {K} fits",
+            f"gen. error K={K}, {label}, MLP, E={E}: {K} fits",
             "local process pool (2 workers)",
             best["pool"],
             "in-process (1 thread)",
@@ -61,7 +61,7 @@ def run(quick: bool) -> list[dict]:
     d2 = float(np.abs(outs2["dask"] - outs["inproc"]).max())
     rows.append(
         row(
-            f"gen. error K={K}, {label}, E={E}: {K} fits",
+            f"gen. error K={K}, {label}, MLP, E={E}: {K} fits",
             "dask LocalCluster (2 workers, 127.0.0.1)",
             best2["dask"],
             "local process pool (2 workers)",

@@ -124,9 +124,10 @@ def should_vectorize(
     """The ``vectorize="auto"`` heuristic: stack the models when it is supported and it wins.
 
     Vectorised training wins whenever per-op overhead matters, i.e. for small minibatched
-    models — measured on 2 CPU cores for digits/MNIST MLPs up to 784-512-256-10, M = 5..25,
-    batch 32..256: 3-10× faster than training the models one after another (see
-    ``benchmarks/vectorized.py``); the arithmetic is the same, so for large models it ties.
+    models; the arithmetic is the same, so it never does more work. Measured on the shared
+    2-core machine (one thread, M = 10 digits MLPs, ``benchmarks/vectorized.py``): 4-5×
+    faster than a loop of ``fit`` for 64-64-32-10 at batch 64, ~2× for 64-256-128-10 at
+    batch 128 (there the GEMMs and the optimizer's memory passes dominate either way).
     Rules: ``n_models >= 2``; the network is a supported MLP (:func:`can_vectorize`); the
     optimizer is one of ``"adam" | "adamw" | "sgd"``; and the stacked weights, gradients,
     optimizer state and one batch of activations (float32) fit in ``memory_budget`` bytes.
@@ -162,7 +163,12 @@ class _StackedOptimizer:
     momentum = 0.9
 
     def __init__(
-        self, params: list[torch.Tensor], kind: str, weight_decay: float, M: int, fused: bool = True
+        self,
+        params: list[torch.Tensor],
+        kind: str,
+        weight_decay: float,
+        M: int,
+        fused: bool = False,
     ) -> None:
         self.params = params
         self.fused = fused and hasattr(torch, "_fused_adam_") and hasattr(torch, "_fused_adamw_")
@@ -423,7 +429,7 @@ def _fit_group(
         if b is not None:
             params.append(b.requires_grad_(True))
     opt = _StackedOptimizer(
-        params, cfg["optimizer"], cfg["weight_decay"], M, fused=cfg.get("fused", True)
+        params, cfg["optimizer"], cfg["weight_decay"], M, fused=cfg.get("fused", False)
     )
     x = torch.as_tensor(x_all).reshape(len(x_all), -1)
     y = torch.as_tensor(y_all)
@@ -621,7 +627,7 @@ def fit_many(
     scheduler_address: str | None = None,
     progress: bool = False,
     seeded_model_fn: bool = False,
-    exact: bool = False,
+    exact: bool = True,
 ) -> ManyModels:
     """Train M models of ``model_fn()`` at once — K-fold/repeat models or ensemble members.
 
@@ -639,17 +645,22 @@ def fit_many(
         init_seeds: per-model seeds for ``model_fn``'s initialisation (default ``seeds``).
         epochs, batch_size, optimizer (``"adam" | "adamw" | "sgd"``), lr, weight_decay,
             scheduler (None | ``"cosine"``): as :func:`samplescope.training.fit`.
-        vectorize: ``"auto"`` (:func:`should_vectorize`), True (error if unsupported) or False.
+        vectorize: ``"auto"`` (:func:`should_vectorize`, and the largest training set at
+            most 1.5x the smallest: padding would waste the rest), True (error if
+            unsupported) or False.
         executor: fan-out of the groups (vectorised: one stacked group per worker) or of the
             single fits (fallback); see :func:`samplescope.parallel.run_tasks`.
         workers, scheduler_address: for an executor created from a name.
         progress: progress bar.
         seeded_model_fn: call ``model_fn(init_seed)`` instead of ``model_fn()`` (the
             ``seed -> nn.Module`` factories of :func:`samplescope.difficulty.generalization_error`).
-        exact: always use the op-by-op arithmetic of ``torch.optim``'s single-tensor Adam
-            (bit-identical to ``fit`` in our single-thread tests); by default a step where
-            all models share ``t`` and ``lr`` uses torch's fused CPU Adam kernel (5-7x
-            faster optimizer step, equal up to float rounding, ~1e-7 on the logits).
+        exact: True (default): the op-by-op arithmetic of ``torch.optim``'s single-tensor
+            Adam/AdamW/SGD, bit-identical to ``fit`` in our single-thread digits tests
+            (MNIST-size layers: ~5e-6 on the logits, from the batched matmul's summation
+            order). False: steps where all models share ``t`` and ``lr`` use torch's fused
+            CPU Adam kernel (5-7x faster optimizer step) — equal per step up to float
+            rounding, but Adam can amplify such rounding over many steps (seen: one of five
+            MNIST-10k models off by 0.07 in the logits after 158 steps), so it is opt-in.
 
     Returns:
         :class:`ManyModels` (``predict_logits(x) -> (M, N, C)``, ``predict_logits_at``,
@@ -679,7 +690,10 @@ def fit_many(
         raise ValueError(f"vectorize: expected True, False or 'auto', got {vectorize!r}")
     probe = model_fn(init_list[0]) if seeded_model_fn else model_fn()
     if vectorize == "auto":
+        sizes = [len(i) for i in idx]
         vec = should_vectorize(probe, M, batch_size=batch_size, optimizer=optimizer)
+        # very unequal training sets waste padded steps: stack only comparable ones
+        vec = vec and max(sizes) <= 1.5 * min(sizes)
     else:
         vec = bool(vectorize)
     if vec:
@@ -794,6 +808,7 @@ def heldout_logits(
     scheduler_address: str | None = None,
     progress: bool = False,
     seeded_model_fn: bool = False,
+    exact: bool = True,
 ) -> list[np.ndarray]:
     """Fit one model per ``(train_idx, test_idx)`` fold and return its logits on ``test_idx``.
 
@@ -831,6 +846,7 @@ def heldout_logits(
         scheduler_address=scheduler_address,
         progress=progress,
         seeded_model_fn=seeded_model_fn,
+        exact=exact,
     )
     return many.predict_logits_at(split.x, test_sets)
 
