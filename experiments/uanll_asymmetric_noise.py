@@ -77,7 +77,7 @@ def run_one(name: str, rate: float, loss: str, args: argparse.Namespace) -> dict
         lr=args.lr,
         batch_size=128,
         seed=args.seed,
-        loss_fn=UANLLLoss() if loss == "uanll" else None,
+        loss_fn=UANLLLoss(s_min=args.s_min) if loss == "uanll" else None,
         callbacks=[curve],
         progress=False,
     )
@@ -91,6 +91,8 @@ def run_one(name: str, rate: float, loss: str, args: argparse.Namespace) -> dict
         "loss": loss,
         "train_size": len(train),
         "noisy_fraction": float(noisy.mean()),
+        "lr": args.lr,
+        "s_min": args.s_min if loss == "uanll" else None,
         "epochs": args.epochs,
         "test_acc": float(correct.mean()),
         "best_test_acc": float(max(curve.acc)),
@@ -125,7 +127,7 @@ def run_one(name: str, rate: float, loss: str, args: argparse.Namespace) -> dict
     return rec
 
 
-def figures(df: pd.DataFrame) -> None:
+def figures(df: pd.DataFrame, tag: str) -> None:
     p = plt()
     datasets = list(dict.fromkeys(df["dataset"]))
     fig, axes = p.subplots(2, len(datasets), figsize=(5 * len(datasets), 7.5), squeeze=False)
@@ -157,13 +159,14 @@ def figures(df: pd.DataFrame) -> None:
         x = np.arange(len(noisy))
         ax.bar(x - w, noisy["s_noise_auroc"], w, label="UANLL s")
         ax.bar(x, noisy["s_noise_auroc_within_source_classes"], w, label="s within source classes")
-        ax.bar(x + w, ce["loss_noise_auroc"].to_numpy()[: len(x)], w, label="CE training loss")
+        if len(ce) == len(x):
+            ax.bar(x + w, ce["loss_noise_auroc"], w, label="CE model: training loss")
         ax.set_xticks(x, [f"{int(r * 100)}%" for r in noisy.noise_rate])
         ax.axhline(0.5, color="k", lw=0.8, ls=":")
         ax.set_ylim(0.3, 1.0)
         ax.set_title(f"{name}: AUROC noisy vs clean training labels")
         ax.legend(fontsize=7)
-    save_figure(fig, OUT / "uanll_asymmetric_noise.png")
+    save_figure(fig, OUT / f"uanll_asymmetric_noise{tag}.png")
 
 
 def main() -> None:
@@ -174,6 +177,12 @@ def main() -> None:
     ap.add_argument("--subset", type=int, default=10_000)
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument(
+        "--s-min",
+        type=float,
+        default=None,
+        help="lower clamp of s in UANLL (default: none, the lecture's loss)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     runs = OUT / "runs"
@@ -182,10 +191,11 @@ def main() -> None:
     for name in args.datasets:
         for rate in args.rates:
             for loss in args.losses:
-                f = (
-                    runs
-                    / f"{name}_{int(round(rate * 100))}_{loss}_n{args.subset}_e{args.epochs}.json"
-                )
+                extra_tag = "" if args.lr == 1e-3 else f"_lr{args.lr:g}"
+                if args.s_min is not None and loss == "uanll":
+                    extra_tag += f"_smin{args.s_min:g}"
+                stem = f"{name}_{int(round(rate * 100))}_{loss}_n{args.subset}_e{args.epochs}"
+                f = runs / f"{stem}{extra_tag}.json"
                 if f.exists():
                     rec = json.loads(f.read_text())
                 else:
@@ -207,10 +217,13 @@ def main() -> None:
                     flush=True,
                 )
     df = pd.DataFrame(records)
+    default = (args.subset, args.epochs, args.lr, args.s_min) == (10_000, 6, 1e-3, None)
+    tag = "" if default else f"_n{args.subset}_e{args.epochs}_lr{args.lr:g}"
+    tag += "" if args.s_min is None else f"_smin{args.s_min:g}"
     cols = [c for c in df.columns if c != "test_acc_curve"]
-    with atomic_path(OUT / "summary.csv") as tmp:
+    with atomic_path(OUT / f"summary{tag}.csv") as tmp:
         df[cols].to_csv(tmp, index=False, float_format="%.4f")
-    figures(df)
+    figures(df, tag)
     print(
         "\nLecture (CIFAR-10, Fig. 3): curves only, no table; the claim checked here is that "
         "UANLL trains under asymmetric noise and its s marks the noisy samples."
@@ -229,7 +242,7 @@ def main() -> None:
             ]
         ].to_string(index=False, float_format="%.4f")
     )
-    print(f"wrote {OUT}/summary.csv and uanll_asymmetric_noise.png")
+    print(f"wrote {OUT}/summary{tag}.csv and uanll_asymmetric_noise{tag}.png")
 
 
 if __name__ == "__main__":
