@@ -34,6 +34,22 @@ from _common import print_table, save
 SECTIONS = ("kfold_vs_cleanlab", "vectorized", "executors", "throughput", "streaming")
 
 
+def _merge_previous(rows: list[dict], chosen: list[str], quick: bool) -> list[dict]:
+    import json
+
+    from _common import RESULTS
+
+    path = RESULTS / "run_all.json"
+    if not path.is_file():
+        return rows
+    prev = json.loads(path.read_text())
+    if bool(prev.get("quick")) != quick:
+        return rows
+    kept = [r for r in prev.get("rows", []) if r.get("section") not in chosen]
+    merged = kept + rows
+    return sorted(merged, key=lambda r: SECTIONS.index(r.get("section", SECTIONS[0])))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="samplescope speed/scale benchmark suite")
     ap.add_argument("--quick", action="store_true", help="small sizes (a few minutes)")
@@ -58,6 +74,8 @@ def main() -> None:
             r["section"] = name
         save(name, section, quick=args.quick)
         rows += section
+    if args.only:  # keep the other sections' rows of the last saved run
+        rows = _merge_previous(rows, chosen, args.quick)
     print_table(rows, f"samplescope benchmarks ({'quick' if args.quick else 'full'})")
     path = save(
         "run_all", rows, quick=args.quick, failures=failures, total_seconds=time.perf_counter() - t0

@@ -3,7 +3,7 @@
 K-fold × repeat models (generalization error, out-of-fold probabilities) and ensemble
 members are many copies of one small network trained on different rows with different
 seeds. On a CPU, training such a network one model at a time is dominated by per-op
-overhead, not FLOPs; stacking the M models' weights ``W (M, D_in, D_out)`` and running every
+overhead, not FLOPs; stacking the M models' weights ``W (M, D_out, D_in)`` and running every
 layer as one ``torch.baddbmm`` over ``(M, B, D_in)`` batches does the same arithmetic with M
 times fewer kernel launches, autograd nodes and optimizer calls.
 
@@ -274,7 +274,7 @@ class _StackedOptimizer:
 class ManyModels:
     """M trained models: stacked MLP weights (vectorised) or a list of modules (fallback).
 
-    ``weights[k]`` ``(M, D_in, D_out)`` and ``biases[k]`` ``(M, 1, D_out)`` (or None) for the
+    ``weights[k]`` ``(M, D_out, D_in)`` (``nn.Linear``'s layout) and ``biases[k]`` ``(M, 1, D_out)`` (or None) for the
     k-th Linear; ``history[m]`` is model m's per-epoch ``{"epoch", "train_loss", "train_acc"}``.
     """
 
@@ -302,7 +302,7 @@ class ManyModels:
             net = self.model_fn(0) if self.seeded else self.model_fn()
             with torch.no_grad():
                 for k, lin in enumerate(_linears(net)):
-                    lin.weight.copy_(self.weights[k][m].T)
+                    lin.weight.copy_(self.weights[k][m])
                     b = self.biases[k]
                     if b is not None:
                         lin.bias.copy_(b[m, 0])
@@ -316,7 +316,7 @@ class ManyModels:
         for kind, arg in self.plan:
             if kind == "linear":
                 b = self.biases[arg]
-                h = torch.matmul(h, self.weights[arg])
+                h = torch.matmul(h, self.weights[arg].transpose(1, 2))
                 if b is not None:
                     h = h + b
             elif kind == "act":
@@ -395,7 +395,7 @@ def _stack_init(
         raise ValueError("model_fn: expected a network supported by vectorised training")
     lin = [_linears(n) for n in nets]
     weights = [
-        torch.stack([ls[k].weight.detach().T for ls in lin]).contiguous()
+        torch.stack([ls[k].weight.detach() for ls in lin]).contiguous()
         for k in range(len(lin[0]))
     ]
     biases: list[torch.Tensor | None] = []
@@ -469,9 +469,9 @@ def _fit_group(
                 if kind == "linear":
                     b = biases[arg]
                     h = (
-                        torch.baddbmm(b, h, weights[arg])
+                        torch.baddbmm(b, h, weights[arg].transpose(1, 2))
                         if b is not None
-                        else torch.bmm(h, weights[arg])
+                        else torch.bmm(h, weights[arg].transpose(1, 2))
                     )
                 elif kind == "act":
                     h = arg(h)
@@ -489,7 +489,7 @@ def _fit_group(
             lr = base_lr
             if cosine:
                 lr = base_lr * (1 + torch.cos(math.pi * steps_taken / t_max)) / 2
-            opt.step(list(grads), lr, active)
+            opt.step([g.contiguous() for g in grads], lr, active)
             steps_taken += 1 if active is None else active.to(torch.float64)
             with torch.no_grad():
                 tot_loss += (ce.detach() * vf).sum(1).double()
