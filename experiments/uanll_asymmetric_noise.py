@@ -51,7 +51,8 @@ class _TestCurve(Callback):
 
     def on_epoch_end(self, state) -> None:
         ev = state.evaluate(self.test)
-        self.acc.append(float((ev.logits.argmax(1) == ev.labels).mean()))
+        ok = np.all(np.isfinite(ev.logits))
+        self.acc.append(float((ev.logits.argmax(1) == ev.labels).mean()) if ok else float("nan"))
 
 
 def run_one(name: str, rate: float, loss: str, args: argparse.Namespace) -> dict:
@@ -82,6 +83,23 @@ def run_one(name: str, rate: float, loss: str, args: argparse.Namespace) -> dict
         progress=False,
     )
     ev_test = evaluate(model, ds.test)
+    if not np.all(np.isfinite(ev_test.logits)):  # the unclamped UANLL can diverge (s -> -inf)
+        finite = [a for a in curve.acc if np.isfinite(a)]
+        return {
+            "dataset": name,
+            "noise_rate": rate,
+            "loss": loss,
+            "train_size": len(train),
+            "noisy_fraction": float(noisy.mean()),
+            "lr": args.lr,
+            "s_min": args.s_min if loss == "uanll" else None,
+            "epochs": args.epochs,
+            "diverged": True,
+            "test_acc": float("nan"),
+            "best_test_acc": float(max(finite)) if finite else float("nan"),
+            "test_acc_curve": curve.acc,
+            "test_ece": float("nan"),
+        }
     p_test = softmax(ev_test.logits, 1)
     correct = p_test.argmax(1) == ds.test.y
     ce_train = evaluate(model, train).losses  # per-sample cross-entropy is the default loss
@@ -166,6 +184,7 @@ def figures(df: pd.DataFrame, tag: str) -> None:
         ax.set_ylim(0.3, 1.0)
         ax.set_title(f"{name}: AUROC noisy vs clean training labels")
         ax.legend(fontsize=7)
+    fig.tight_layout()
     save_figure(fig, OUT / f"uanll_asymmetric_noise{tag}.png")
 
 
@@ -211,6 +230,8 @@ def main() -> None:
                     )
                 if "loss_noise_auroc" in rec:
                     extra += f"  loss-AUROC {rec['loss_noise_auroc']:.3f}"
+                if rec.get("diverged"):
+                    extra += "  DIVERGED (non-finite outputs)"
                 print(
                     f"{name:<14}{rate:>5.0%} {loss:<6} test acc {rec['test_acc']:.4f} "
                     f"(best {rec['best_test_acc']:.4f}) ECE {rec['test_ece']:.4f}{extra}",

@@ -62,8 +62,13 @@ def uanll(
         logits: ``(B, C)``.
         s: per-sample log-variance ``(B,)`` or ``(B, 1)`` (higher = more uncertain).
         labels: int64 ``(B,)``.
-        s_min: optional lower clamp of ``s`` (the loss is unbounded below as the squared
-            error of a fitted sample goes to 0); None = the lecture's unclamped loss.
+        s_min: optional lower clamp of ``s``; None = the lecture's unclamped loss.
+
+    Stability: the optimum is ``s_i = log(Σ_k (y_ik − h_ik)² / C)``, which goes to −∞ as a
+    sample is fitted, so the unclamped loss is unbounded below and the weight
+    ``exp(−s_i)`` of easy samples explodes. In ``experiments/uanll_asymmetric_noise.py``
+    (small CNN, Fashion-MNIST) the unclamped loss trained erratically and diverged to NaN
+    within 15 epochs, while ``s_min=-3`` (weights ≤ e³) trained smoothly.
     """
     s = s.reshape(-1)
     if s.shape[0] != logits.shape[0]:
@@ -108,7 +113,11 @@ class HeteroscedasticLoss:
 
 
 class UANLLLoss:
-    """``loss_fn(outputs=(logits, s), labels) -> (B,)`` UANLL for :func:`samplescope.training.fit`."""
+    """``loss_fn(outputs=(logits, s), labels) -> (B,)`` UANLL for :func:`samplescope.training.fit`.
+
+    ``s_min``: lower clamp of ``s`` (see :func:`uanll`; ``-3`` is a stable choice, None is
+    the lecture's unclamped loss, which can diverge).
+    """
 
     def __init__(self, s_min: float | None = None) -> None:
         self.s_min = s_min
