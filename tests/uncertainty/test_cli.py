@@ -98,3 +98,47 @@ def test_uncertainty_mc_dropout_digits(tmp_path, run) -> None:
     assert (df.epistemic >= 0).all() and df.epistemic.max() > 0
     r = run("uncertainty", "--data", "digits", "--method", "bayes", "--out", str(out))
     assert r.returncode == 2 and "method" in r.stderr
+
+
+def test_calibrate_trains_or_loads_a_model(tmp_path, run) -> None:
+    import torch
+
+    from samplescope.data import load_dataset
+    from samplescope.models import default_model
+
+    out = tmp_path / "cal"
+    r = run("calibrate", "--data", "digits", "--epochs", "2", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "fitted temperature" in r.stdout and (out / "reliability.png").exists()
+    ds = load_dataset("digits")
+    net = default_model(ds.input_shape, ds.num_classes)
+    torch.save(net.state_dict(), tmp_path / "m.pt")  # an untrained model: near-uniform outputs
+    r = run(
+        "calibrate", "--data", "digits", "--model-path", str(tmp_path / "m.pt"), "--out", str(out)
+    )
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    assert "loaded" in s["source"] and s["before"]["accuracy"] == s["after"]["accuracy"]
+
+
+def test_uncertainty_ensemble_and_tta(tmp_path, run) -> None:
+    for method, samples in (("ensemble", "2"), ("tta", "3")):
+        out = tmp_path / f"{method}.csv"
+        r = run(
+            "uncertainty",
+            "--data",
+            "digits",
+            "--method",
+            method,
+            "--samples",
+            samples,
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        )
+        assert r.returncode == 0, r.stderr
+        assert f"S = {samples}" in r.stdout
+        df = pd.read_csv(out)
+        assert len(df) == 450 and (df.epistemic >= 0).all()
