@@ -29,7 +29,9 @@ def _ensemble(split, M, hidden, epochs, batch_size, reps, label):
     seeds = list(range(M))
 
     def ours():
-        return fit_many(fn, split, seeds=seeds, epochs=epochs, batch_size=batch_size)
+        return fit_many(
+            fn, split, seeds=seeds, epochs=epochs, batch_size=batch_size, vectorize=True
+        )
 
     def loop():
         nets = []
@@ -73,7 +75,7 @@ def _kfold(split, K, R, epochs, reps):
     fn = functools.partial(default_model, split.x.shape[1:], C)
 
     def ours():
-        outs = heldout_logits(fn, split, pairs, seeds=seeds, epochs=epochs)
+        outs = heldout_logits(fn, split, pairs, seeds=seeds, epochs=epochs, vectorize=True)
         z = np.zeros((R, len(split), C))
         for i, ((_, te), o) in enumerate(zip(pairs, outs, strict=True)):
             z[i // K, te] = o

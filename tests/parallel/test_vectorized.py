@@ -170,6 +170,9 @@ def test_should_vectorize_rules():
     assert not should_vectorize(net, 5, optimizer="rmsprop")
     assert not should_vectorize(small_cnn(10, 1, 8), 5)
     assert not should_vectorize(net, 10, memory_budget=10_000)
+    # compute-bound (235k params x batch 128): stacking would only tie
+    assert not should_vectorize(mlp((1, 28, 28), 10), 5)
+    assert should_vectorize(mlp((1, 28, 28), 10, (32,)), 5)
     bn = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 8), torch.nn.BatchNorm1d(8))
     assert not can_vectorize(bn)
 

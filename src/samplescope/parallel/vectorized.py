@@ -3,7 +3,7 @@
 K-fold × repeat models (generalization error, out-of-fold probabilities) and ensemble
 members are many copies of one small network trained on different rows with different
 seeds. On a CPU, training such a network one model at a time is dominated by per-op
-overhead, not FLOPs; stacking the M models' weights ``W (M, D_out, D_in)`` and running every
+overhead, not FLOPs; stacking the M models' weights ``W (M, D_in, D_out)`` and running every
 layer as one ``torch.baddbmm`` over ``(M, B, D_in)`` batches does the same arithmetic with M
 times fewer kernel launches, autograd nodes and optimizer calls.
 
@@ -69,6 +69,7 @@ _ACTIVATIONS = (
 )
 _OPTIMIZERS = ("adam", "adamw", "sgd")
 _MEMORY_BUDGET = 1 << 30  # bytes of stacked weights + optimizer state + activations
+_WORK_PER_STEP = 1 << 24  # parameters x batch size per model step above which stacking ties
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,13 +124,15 @@ def should_vectorize(
 ) -> bool:
     """The ``vectorize="auto"`` heuristic: stack the models when it is supported and it wins.
 
-    Vectorised training wins whenever per-op overhead matters, i.e. for small minibatched
-    models; the arithmetic is the same, so it never does more work. Measured on the shared
-    2-core machine (one thread, M = 10 digits MLPs, ``benchmarks/vectorized.py``): 4-5×
-    faster than a loop of ``fit`` for 64-64-32-10 at batch 64, ~2× for 64-256-128-10 at
-    batch 128 (there the GEMMs and the optimizer's memory passes dominate either way).
+    Stacking saves per-op overhead (kernel launches, autograd nodes, optimizer calls), never
+    FLOPs, so it wins for small minibatched models and ties once the matmuls dominate.
+    Measured on the shared 2-core machine, one thread, ``benchmarks/vectorized.py``: M = 10
+    digits MLPs 64-64-32-10 at batch 64 (6.5k params × 64): 3.6-5.3× faster than a loop of
+    ``fit``; 64-256-128-10 at batch 128 (50k × 128): 1.4-2.5×; MNIST 784-256-128-10 at batch
+    128 (235k × 128): 0.9-1.8× (noise around a tie). Hence the rule params × batch ≤ 2^24.
     Rules: ``n_models >= 2``; the network is a supported MLP (:func:`can_vectorize`); the
-    optimizer is one of ``"adam" | "adamw" | "sgd"``; and the stacked weights, gradients,
+    optimizer is one of ``"adam" | "adamw" | "sgd"``; parameters × batch size ≤ 2^24; and
+    the stacked weights, gradients,
     optimizer state and one batch of activations (float32) fit in ``memory_budget`` bytes.
     """
     if n_models < 2 or not isinstance(optimizer, str) or optimizer not in _OPTIMIZERS:
@@ -137,6 +140,8 @@ def should_vectorize(
     if not can_vectorize(model):
         return False
     n_params = sum(p.numel() for p in model.parameters())
+    if n_params * batch_size > _WORK_PER_STEP:
+        return False  # compute-bound already: stacking saves overhead, not FLOPs
     widest = max(max(lin.in_features, lin.out_features) for lin in _linears(model))
     n_layers = len(_linears(model))
     need = 4 * n_models * (4 * n_params + 3 * batch_size * widest * n_layers)
@@ -274,7 +279,7 @@ class _StackedOptimizer:
 class ManyModels:
     """M trained models: stacked MLP weights (vectorised) or a list of modules (fallback).
 
-    ``weights[k]`` ``(M, D_out, D_in)`` (``nn.Linear``'s layout) and ``biases[k]`` ``(M, 1, D_out)`` (or None) for the
+    ``weights[k]`` ``(M, D_in, D_out)`` and ``biases[k]`` ``(M, 1, D_out)`` (or None) for the
     k-th Linear; ``history[m]`` is model m's per-epoch ``{"epoch", "train_loss", "train_acc"}``.
     """
 
@@ -302,7 +307,7 @@ class ManyModels:
             net = self.model_fn(0) if self.seeded else self.model_fn()
             with torch.no_grad():
                 for k, lin in enumerate(_linears(net)):
-                    lin.weight.copy_(self.weights[k][m])
+                    lin.weight.copy_(self.weights[k][m].T)
                     b = self.biases[k]
                     if b is not None:
                         lin.bias.copy_(b[m, 0])
@@ -316,7 +321,7 @@ class ManyModels:
         for kind, arg in self.plan:
             if kind == "linear":
                 b = self.biases[arg]
-                h = torch.matmul(h, self.weights[arg].transpose(1, 2))
+                h = torch.matmul(h, self.weights[arg])
                 if b is not None:
                     h = h + b
             elif kind == "act":
@@ -395,7 +400,7 @@ def _stack_init(
         raise ValueError("model_fn: expected a network supported by vectorised training")
     lin = [_linears(n) for n in nets]
     weights = [
-        torch.stack([ls[k].weight.detach() for ls in lin]).contiguous()
+        torch.stack([ls[k].weight.detach().T for ls in lin]).contiguous()
         for k in range(len(lin[0]))
     ]
     biases: list[torch.Tensor | None] = []
@@ -469,9 +474,9 @@ def _fit_group(
                 if kind == "linear":
                     b = biases[arg]
                     h = (
-                        torch.baddbmm(b, h, weights[arg].transpose(1, 2))
+                        torch.baddbmm(b, h, weights[arg])
                         if b is not None
-                        else torch.bmm(h, weights[arg].transpose(1, 2))
+                        else torch.bmm(h, weights[arg])
                     )
                 elif kind == "act":
                     h = arg(h)
@@ -655,12 +660,13 @@ def fit_many(
         seeded_model_fn: call ``model_fn(init_seed)`` instead of ``model_fn()`` (the
             ``seed -> nn.Module`` factories of :func:`samplescope.difficulty.generalization_error`).
         exact: True (default): the op-by-op arithmetic of ``torch.optim``'s single-tensor
-            Adam/AdamW/SGD, bit-identical to ``fit`` in our single-thread digits tests
-            (MNIST-size layers: ~5e-6 on the logits, from the batched matmul's summation
-            order). False: steps where all models share ``t`` and ``lr`` use torch's fused
-            CPU Adam kernel (5-7x faster optimizer step) — equal per step up to float
-            rounding, but Adam can amplify such rounding over many steps (seen: one of five
-            MNIST-10k models off by 0.07 in the logits after 158 steps), so it is opt-in.
+            Adam/AdamW/SGD (bit-identical to ``fit`` in our single-thread digits tests).
+            False: steps where all models share ``t`` and ``lr`` use torch's fused CPU Adam
+            kernel (5-7x faster optimizer step, equal per step up to float rounding).
+            Either way the batched matmul sums in a different order than ``nn.Linear`` for
+            large layers (~1e-6 per step on MNIST-size inputs), and Adam can amplify such
+            rounding over hundreds of steps: on MNIST-10k we saw max |Δp| up to 2.4e-2 for
+            one of five models after 315 steps (typically ~1e-6).
 
     Returns:
         :class:`ManyModels` (``predict_logits(x) -> (M, N, C)``, ``predict_logits_at``,
