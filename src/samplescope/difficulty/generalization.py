@@ -32,6 +32,7 @@ and checkpointed to ``checkpoint_dir`` so a killed run resumes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -273,6 +274,7 @@ def generalization_error(
     progress: bool = True,
     device: str = "cpu",
     fold_fn: FoldFn | None = None,
+    vectorize: bool | str = "auto",
 ) -> GenErrorResult:
     """Per-sample generalization error by ``repeats`` × stratified ``folds``-fold cross-validation.
 
@@ -289,6 +291,10 @@ def generalization_error(
         checkpoint_dir: finished fits are saved there; a rerun with the same inputs reuses them.
         progress: show a progress bar (in-process execution).
         fold_fn: replaces :func:`fit_predict_fold` (same signature, top-level for pickling).
+        vectorize: ``"auto"`` (default) trains all pending torch fits stacked at once
+            (:func:`samplescope.parallel.heldout_logits`, identical results) when the model is
+            a small MLP where stacking wins (:func:`samplescope.parallel.should_vectorize`);
+            ``True`` forces it, ``False`` trains the fits one by one.
 
     Returns:
         :class:`GenErrorResult` (``.table`` with :data:`GEN_ERROR_COLUMNS`, ``.oof_logits``
@@ -381,6 +387,9 @@ def generalization_error(
             )
         logits[r, held] = out
 
+    if pending and _use_vectorized(vectorize, config, fold_fn, len(pending), s):
+        _run_vectorized(pending, s, fold_ids, folds, config, executor, progress, place)
+        pending = []
     if executor is None or executor == "inprocess":
         bar = None
         if progress and pending:
@@ -402,6 +411,86 @@ def generalization_error(
     cols = _aggregate(logits, y)
     table = ScoreTable.from_arrays(s.sample_id, y, true_label=s.true_y, **cols)
     return GenErrorResult(table, logits, fold_ids, config)
+
+
+def _default_model_fn(input_shape: tuple[int, ...], C: int, kind: str | None) -> Any:
+    from ..models.nets import default_model
+
+    return default_model(input_shape, C, kind=kind)
+
+
+def _config_model_fn(
+    config: FoldConfig, input_shape: tuple[int, ...]
+) -> tuple[Callable[..., Any], bool]:
+    """``(model_fn, seeded)``: what :func:`fit_predict_fold` would build, for the stacked trainer."""
+    if config.model_fn is not None:
+        return config.model_fn, True
+    return functools.partial(
+        _default_model_fn, input_shape, config.num_classes, config.model_kind
+    ), False
+
+
+def _use_vectorized(
+    vectorize: bool | str, config: FoldConfig, fold_fn: FoldFn, n_fits: int, s: DataSplit
+) -> bool:
+    if vectorize not in (True, False, "auto"):
+        raise ValueError(f"vectorize: expected True, False or 'auto', got {vectorize!r}")
+    if vectorize is False or config.estimator is not None or fold_fn is not fit_predict_fold:
+        return False
+    if config.device != "cpu":
+        return False
+    if vectorize is True:
+        return True
+    import torch
+
+    from ..parallel.vectorized import should_vectorize
+
+    mf, seeded = _config_model_fn(config, tuple(s.x.shape[1:]))
+    torch.manual_seed(0)
+    probe = mf(0) if seeded else mf()
+    return should_vectorize(probe, n_fits, batch_size=config.batch_size, optimizer=config.optimizer)
+
+
+def _run_vectorized(
+    pending: list[tuple[int, int, tuple[Any, ...]]],
+    s: DataSplit,
+    fold_ids: np.ndarray,
+    folds: int,
+    config: FoldConfig,
+    executor: Any,
+    progress: bool,
+    place: Callable[[int, int, np.ndarray], None],
+) -> None:
+    """Train every pending fit stacked (same seeds, same results as one by one) and place them."""
+    from ..parallel.vectorized import heldout_logits
+
+    mf, seeded = _config_model_fn(config, tuple(s.x.shape[1:]))
+    pairs = [
+        (np.flatnonzero(fold_ids[r] != k), np.flatnonzero(fold_ids[r] == k)) for r, k, _ in pending
+    ]
+    seeds = [int(task[3]) for _, _, task in pending]
+    outs = heldout_logits(
+        mf,
+        s,
+        pairs,
+        seeds=seeds,
+        init_seeds=seeds,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        optimizer=config.optimizer,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        vectorize=True,
+        executor=executor,
+        seeded_model_fn=seeded,
+        progress=progress,
+    )
+    for (r, k, task), out in zip(pending, outs, strict=True):
+        out = np.asarray(out, dtype=np.float64)
+        place(r, k, out)
+        if task[-1] is not None:
+            with atomic_path(task[-1]) as tmp, open(tmp, "wb") as fh:
+                np.save(fh, out)
 
 
 def _kfold_measure(column: str) -> Callable[..., np.ndarray]:
