@@ -36,6 +36,7 @@ def learner(method: str):
         batch_size=SETTINGS["batch_size"],
         lr=SETTINGS["lr"],
         mc_samples=SETTINGS["mc_samples"],
+        balanced_batches=SETTINGS["balanced_batches"],
     )
 
 

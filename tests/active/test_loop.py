@@ -201,3 +201,15 @@ def test_extending_a_finished_run_equals_a_longer_run(digits, tmp_path):
     full.run()
     np.testing.assert_array_equal(ext.pool.labelled_ids, full.pool.labelled_ids)
     assert [r["n_labelled"] for r in ext.history] == [10, 13, 16]
+
+
+def test_balanced_batches_avoid_tiny_last_batch():
+    lr = _learner()
+    assert (
+        lr.batch_size_for(130) == 44 and lr.batch_size_for(20) == 20
+    )  # 44 + 43 + 43, not 64 + 64 + 2
+    assert lr.epochs_for(130) == 5  # 15 updates / 3 batches per epoch
+    assert (
+        MCDropoutLearner(lambda: None, batch_size=64, balanced_batches=False).batch_size_for(130)
+        == 64
+    )

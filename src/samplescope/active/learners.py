@@ -42,6 +42,10 @@ class MCDropoutLearner:
         batch_size, lr, weight_decay, optimizer: passed to :func:`samplescope.training.fit`.
         mc_samples: T, MC-dropout samples for scoring and for test evaluation.
         bayesian: MC dropout at scoring and test time (False = deterministic eval-mode model).
+        balanced_batches: use ceil(n / ceil(n / batch_size)) as the batch size so every batch
+            of an epoch has (nearly) the same size; otherwise the last batch of each epoch can
+            hold 2-4 samples (e.g. n = 130 with batch 64), and its noisy Adam step, repeated
+            every epoch, visibly degrades the retrained model at such n.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class MCDropoutLearner:
         mc_samples: int = 20,
         bayesian: bool = True,
         eval_batch_size: int = 1024,
+        balanced_batches: bool = True,
     ) -> None:
         self.model_fn = model_fn
         self.epochs = epochs
@@ -70,12 +75,18 @@ class MCDropoutLearner:
         self.mc_samples = int(mc_samples)
         self.bayesian = bool(bayesian)
         self.eval_batch_size = int(eval_batch_size)
+        self.balanced_batches = bool(balanced_batches)
         self.model_: nn.Module | None = None
+
+    def batch_size_for(self, n: int) -> int:
+        if not self.balanced_batches:
+            return self.batch_size
+        return max(1, math.ceil(n / max(1, math.ceil(n / self.batch_size))))
 
     def epochs_for(self, n: int) -> int:
         if self.epochs is not None:
             return int(self.epochs)
-        per_epoch = max(1, math.ceil(n / self.batch_size))
+        per_epoch = max(1, math.ceil(n / self.batch_size_for(n)))
         return max(self.min_epochs, math.ceil(self.updates / per_epoch))
 
     def fit(self, train: DataSplit, seed: int) -> MCDropoutLearner:
