@@ -204,7 +204,7 @@ def test_extending_a_finished_run_equals_a_longer_run(digits, tmp_path):
 
 
 def test_balanced_batches_avoid_tiny_last_batch():
-    lr = _learner()
+    lr = MCDropoutLearner(lambda: None, batch_size=64, updates=15)
     assert (
         lr.batch_size_for(130) == 44 and lr.batch_size_for(20) == 20
     )  # 44 + 43 + 43, not 64 + 64 + 2
