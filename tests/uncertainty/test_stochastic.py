@@ -268,3 +268,18 @@ def test_dataloader_stream_and_dataset_inputs() -> None:
     np.testing.assert_allclose(predict_stochastic(model, (x, y), samples=3, seed=4), ref, atol=1e-6)
     with pytest.raises(ValueError, match="empty"):
         predict_stochastic(model, iter([]), samples=3)
+
+
+def test_shards_with_offsets_equal_one_pass() -> None:
+    torch.manual_seed(0)
+    model = mlp((1, 6, 6), 3, hidden=(16,), dropout=0.5)
+    x = _images(150, 6)
+    full = predict_stochastic(model, x, samples=3, seed=9)
+    shards = [
+        predict_stochastic(model, x[a:b], samples=3, seed=9, offset=a)
+        for a, b in ((0, 37), (37, 100), (100, 150))
+    ]
+    np.testing.assert_allclose(np.concatenate(shards, axis=1), full, atol=1e-6)
+    assert not np.allclose(predict_stochastic(model, x[37:100], samples=3, seed=9), full[:, 37:100])
+    with pytest.raises(ValueError, match="offset"):
+        predict_stochastic(model, x, samples=3, offset=-1)

@@ -213,12 +213,16 @@ def iter_stochastic(
     transforms: Any = None,
     members: Sequence[nn.Module] | None = None,
     device: str | torch.device = "cpu",
+    offset: int = 0,
 ) -> Iterator[np.ndarray]:
     """Like :func:`predict_stochastic` but yields ``(S, b, C)`` float32 arrays chunk by chunk.
 
     ``data`` may also be any iterable of input chunks ``(b, ...)`` (arrays, tensors or
     ``(x, y, ...)`` tuples, e.g. a DataLoader): positions count from 0 over the stream, so
     the MC-dropout masks, and hence the result, do not depend on how the stream is cut.
+    ``offset`` is the absolute position of the first sample: shards of one data set scored
+    separately (other processes or machines) with their start positions as ``offset`` give
+    exactly the masks of a single pass over the whole set.
     """
     check_choice(method, "method", METHODS)
     batch_size = int(check_positive(batch_size, "batch_size"))
@@ -268,7 +272,9 @@ def iter_stochastic(
     if method == "mc_dropout" and plan is None:
         _set_dropout_train(models[0], True)
     masks = MaskSource(seed, consistent_masks)
-    offset = 0
+    offset = int(offset)
+    if offset < 0:
+        raise ValueError(f"offset: expected a non-negative sample position, got {offset}")
     try:
         with torch.no_grad():
             for chunk, xb in enumerate(_chunks(data, batch_size)):
@@ -301,6 +307,7 @@ def predict_stochastic(
     transforms: Any = None,
     members: Sequence[nn.Module] | None = None,
     device: str | torch.device = "cpu",
+    offset: int = 0,
 ) -> np.ndarray:
     """S stochastic predictions of every sample: probabilities ``(S, N, C)`` float32.
 
@@ -321,6 +328,8 @@ def predict_stochastic(
             e.g. identity, flips, shifts) or one random callable applied S times.
         members: for ``"ensemble"``: the trained member models.
         device: torch device.
+        offset: absolute position of the first sample (MC-dropout masks depend on it; use
+            the shard start when scoring shards of one data set separately).
 
     Returns:
         ``(S, N, C)`` float32 probabilities; decompose them with
@@ -338,6 +347,7 @@ def predict_stochastic(
             transforms=transforms,
             members=members,
             device=device,
+            offset=offset,
         )
     )
     if not parts:
