@@ -1,5 +1,6 @@
 """Per-sample difficulty measures (higher = harder) and their registry."""
 
+from ..uncertainty import measures as _uncertainty_measures  # noqa: F401  (entropy decomposition)
 from . import class_proportion as _class_proportion  # noqa: F401  (registers the measures)
 from . import logit_measures as _logit_measures  # noqa: F401
 from . import stochastic as _stochastic  # noqa: F401
