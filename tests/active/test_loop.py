@@ -209,6 +209,8 @@ def test_balanced_batches_avoid_tiny_last_batch():
         lr.batch_size_for(130) == 44 and lr.batch_size_for(20) == 20
     )  # 44 + 43 + 43, not 64 + 64 + 2
     assert lr.epochs_for(130) == 5  # 15 updates / 3 batches per epoch
+    unbalanced = MCDropoutLearner(lambda: None, batch_size=64, balanced_batches=False)
+    assert unbalanced.batch_size_for(65) == 65 and unbalanced.batch_size_for(66) == 64
     assert (
         MCDropoutLearner(lambda: None, batch_size=64, balanced_batches=False).batch_size_for(130)
         == 64

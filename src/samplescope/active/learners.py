@@ -80,7 +80,9 @@ class MCDropoutLearner:
 
     def batch_size_for(self, n: int) -> int:
         if not self.balanced_batches:
-            return self.batch_size
+            # n = k·batch + 1 would leave a one-sample batch, which the trainer merges into the
+            # previous one; sidestep that path (it fails when k = 1) with one more per batch
+            return self.batch_size + 1 if n > 1 and n % self.batch_size == 1 else self.batch_size
         return max(1, math.ceil(n / max(1, math.ceil(n / self.batch_size))))
 
     def epochs_for(self, n: int) -> int:
