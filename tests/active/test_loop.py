@@ -215,3 +215,16 @@ def test_balanced_batches_avoid_tiny_last_batch():
         MCDropoutLearner(lambda: None, batch_size=64, balanced_batches=False).batch_size_for(130)
         == 64
     )
+
+
+def test_fit_on_one_more_than_a_batch(digits):
+    pool_split, _ = digits
+    train = pool_split.subset(np.arange(33))  # 32 + 1: the trainer's one-sample-batch path
+    for balanced in (False, True):
+        lr = MCDropoutLearner(
+            lambda: mlp((1, 8, 8), 10, hidden=(8,), dropout=0.5),
+            updates=2,
+            batch_size=32,
+            balanced_batches=balanced,
+        )
+        assert lr.fit(train, 0).model_ is not None

@@ -99,7 +99,7 @@ class MCDropoutLearner:
             model,
             train,
             epochs=self.epochs_for(len(train)),
-            batch_size=self.batch_size,
+            batch_size=self.batch_size_for(len(train)),
             lr=self.lr,
             weight_decay=self.weight_decay,
             optimizer=self.optimizer,
