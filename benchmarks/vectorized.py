@@ -83,7 +83,7 @@ def _kfold(split, K, R, epochs, reps):
 
     def seq():
         return generalization_error(
-            split, C, folds=K, repeats=R, epochs=epochs, seed=seed, progress=False
+            split, C, folds=K, repeats=R, epochs=epochs, seed=seed, progress=False, vectorize=False
         ).oof_logits
 
     best, outs = best_of({"ours": ours, "seq": seq}, reps)
