@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
+from samplescope.data import from_arrays
 from samplescope.io import ScoreTable
 from samplescope.models import (
     default_model,
@@ -173,3 +174,27 @@ def test_score_table_roundtrip(tmp_path):
 def test_score_table_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("n, batch_size", [(65, 64), (129, 64), (257, 128), (1, 8), (64, 64)])
+def test_every_sample_once_per_epoch_with_a_one_sample_tail(n, batch_size):
+    # a last batch of one sample is merged into the previous batch (BatchNorm needs >= 2)
+    x = np.random.default_rng(0).random((n, 4)).astype(np.float32)
+    split = from_arrays(x, np.arange(n) % 2)
+    seen = []
+
+    class Ids(Callback):
+        def on_batch_end(self, state, batch):
+            seen.append(batch.sample_ids.numpy())
+
+    fit(
+        mlp(4, 2, hidden=(3,)),
+        split,
+        epochs=2,
+        batch_size=batch_size,
+        callbacks=[Ids()],
+        progress=False,
+    )
+    ids = np.concatenate(seen)
+    assert sorted(ids.tolist()) == sorted(list(range(n)) * 2)
+    assert all(len(b) >= 2 for b in seen) or n == 1

@@ -200,7 +200,8 @@ def _batches(
         order = torch.multinomial(sampler_p, n, replacement=True, generator=gen)
     chunks = list(order.split(batch_size))
     if len(chunks) > 1 and len(chunks[-1]) == 1:  # a batch of one breaks BatchNorm
-        chunks[-2] = torch.cat([chunks[-2], chunks.pop()])
+        last = chunks.pop()
+        chunks[-1] = torch.cat([chunks[-1], last])
     return chunks
 
 
