@@ -29,7 +29,6 @@ from .difficulty import (
     list_measures,
     per_sample_grad_norms,
     register_measure,
-    score_split,
 )
 from .io import ScoreTable
 from .models import default_model, gal_cnn, mlp, resnet, small_cnn
@@ -114,7 +113,6 @@ __all__ = [
     "register_weighting",
     "resnet",
     "run_tasks",
-    "score_split",
     "small_cnn",
     "static_weights",
     "stream_scores",

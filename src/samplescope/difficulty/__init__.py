@@ -31,7 +31,6 @@ from .gradients import (
     per_sample_grad_norms,
 )
 from .logit_measures import confidence_score, entropy_score, loss_score, margin_score
-from .pipeline import DifficultyRun, score_split
 from .registry import MEASURE_KINDS, Measure, get_measure, list_measures, register_measure
 from .stochastic import mutual_information_score, predictive_variance_score
 
@@ -44,7 +43,6 @@ __all__ = [
     "ActionScore",
     "Cartography",
     "DifficultyResult",
-    "DifficultyRun",
     "DynamicsRecorder",
     "FoldConfig",
     "ForgettingEvents",
@@ -68,6 +66,5 @@ __all__ = [
     "per_sample_grad_norms",
     "predictive_variance_score",
     "register_measure",
-    "score_split",
     "stratified_fold_ids",
 ]

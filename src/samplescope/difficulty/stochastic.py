@@ -17,10 +17,11 @@ import numpy as np
 from .._validation import check_labels, check_stochastic_probs
 from .registry import register_measure
 
-__all__ = ["predictive_variance_score", "mutual_information_score"]
+__all__ = ["check_stochastic_inputs", "predictive_variance_score", "mutual_information_score"]
 
 
-def _validate(probs: Any, labels: Any) -> np.ndarray:
+def check_stochastic_inputs(probs: Any, labels: Any) -> np.ndarray:
+    """Validate ``probs (S, N, C)`` and, when given, ``labels (N,)``; return the probabilities."""
     p = check_stochastic_probs(probs)
     if labels is not None:
         check_labels(labels, num_classes=p.shape[2], n=p.shape[1])
@@ -32,7 +33,7 @@ def _validate(probs: Any, labels: Any) -> np.ndarray:
 )
 def predictive_variance_score(probs: Any, labels: Any = None) -> np.ndarray:
     """Predictive variance ``(N,)`` of ``probs (S, N, C)``; ``>= 0``, higher = harder. Labels unused."""
-    p = _validate(probs, labels)
+    p = check_stochastic_inputs(probs, labels)
     return np.maximum((p**2).sum(2).mean(0) - (p.mean(0) ** 2).sum(1), 0.0)
 
 
@@ -46,5 +47,5 @@ def _entropy(p: np.ndarray) -> np.ndarray:
 )
 def mutual_information_score(probs: Any, labels: Any = None) -> np.ndarray:
     """Mutual information ``(N,)`` of ``probs (S, N, C)`` in nats; ``>= 0``, higher = harder."""
-    p = _validate(probs, labels)
+    p = check_stochastic_inputs(probs, labels)
     return np.maximum(_entropy(p.mean(0)) - _entropy(p).mean(0), 0.0)

@@ -13,18 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_labels, check_stochastic_probs
 from ..difficulty.registry import register_measure
+from ..difficulty.stochastic import check_stochastic_inputs
 from .decomposition import entropy
 
 __all__ = ["predictive_entropy_score", "expected_entropy_score"]
-
-
-def _validate(probs: Any, labels: Any) -> np.ndarray:
-    p = check_stochastic_probs(probs)
-    if labels is not None:
-        check_labels(labels, num_classes=p.shape[2], n=p.shape[1])
-    return p
 
 
 @register_measure(
@@ -32,7 +25,7 @@ def _validate(probs: Any, labels: Any) -> np.ndarray:
 )
 def predictive_entropy_score(probs: Any, labels: Any = None) -> np.ndarray:
     """Predictive entropy ``H[mean_s p_s]`` ``(N,)``; higher = harder."""
-    return entropy(_validate(probs, labels).mean(0))
+    return entropy(check_stochastic_inputs(probs, labels).mean(0))
 
 
 @register_measure(
@@ -40,4 +33,4 @@ def predictive_entropy_score(probs: Any, labels: Any = None) -> np.ndarray:
 )
 def expected_entropy_score(probs: Any, labels: Any = None) -> np.ndarray:
     """Expected entropy ``mean_s H[p_s]`` ``(N,)``; higher = harder."""
-    return entropy(_validate(probs, labels)).mean(0)
+    return entropy(check_stochastic_inputs(probs, labels)).mean(0)
