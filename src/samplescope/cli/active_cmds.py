@@ -20,7 +20,7 @@ from ..active import (
 )
 from ..models import gal_cnn, mlp, small_cnn
 from .app import app
-from .common import echo, prepare_data
+from .common import data_option, echo, prepare_data
 
 
 def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
@@ -37,7 +37,7 @@ def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
 
 @app.command("active")
 def active_cmd(
-    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    data: str = data_option(),
     acquisition: str = typer.Option(
         "bald", "--acquisition", help=f"comma-separated, from {list_acquisitions()}"
     ),

@@ -67,3 +67,30 @@ def prepare_data(
         desc.append(f"{noise_kind} noise {noise:g}: {int(noisy.sum())} noisy labels")
     ds = Dataset(ds.name, train, ds.test, ds.num_classes, ds.class_names)
     return PreparedData(ds, "; ".join(desc))
+
+
+# Options shared by the commands that load a data set (one declaration, same help everywhere).
+def data_option() -> typer.models.OptionInfo:
+    return typer.Option("digits", "--data", help="digits | mnist | fashion-mnist")
+
+
+def data_dir_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--data-dir", help="folder with the .npz files")
+
+
+def noise_option() -> typer.models.OptionInfo:
+    return typer.Option(0.0, "--noise", help="label-noise rate injected into the training split")
+
+
+def noise_kind_option() -> typer.models.OptionInfo:
+    from ..data import NOISE_KINDS
+
+    return typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS))
+
+
+def imbalance_option() -> typer.models.OptionInfo:
+    return typer.Option(1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)")
+
+
+def train_subset_option() -> typer.models.OptionInfo:
+    return typer.Option(None, "--train-subset", help="use a random subset of the training split")

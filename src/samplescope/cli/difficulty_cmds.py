@@ -7,11 +7,19 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from ..data import NOISE_KINDS
 from ..difficulty import compute_measures, get_measure, list_measures
 from ..report import hardest_easiest_grid
 from .app import app
-from .common import echo, prepare_data
+from .common import (
+    data_dir_option,
+    data_option,
+    echo,
+    imbalance_option,
+    noise_kind_option,
+    noise_option,
+    prepare_data,
+    train_subset_option,
+)
 
 
 @app.command("measures")
@@ -46,7 +54,7 @@ def _head_tail(labels: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.nda
 
 @app.command("difficulty")
 def difficulty_cmd(
-    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    data: str = data_option(),
     out: Path = typer.Option(
         Path("scores.parquet"), "--out", help="ScoreTable file (.parquet or .csv)"
     ),
@@ -61,22 +69,16 @@ def difficulty_cmd(
     repeats: int = typer.Option(
         3, "--repeats", help="R repeats of the K-fold split (kfold/stochastic measures)"
     ),
-    noise: float = typer.Option(
-        0.0, "--noise", help="label-noise rate injected into the training split"
-    ),
-    noise_kind: str = typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS)),
-    imbalance: float = typer.Option(
-        1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)"
-    ),
+    noise: float = noise_option(),
+    noise_kind: str = noise_kind_option(),
+    imbalance: float = imbalance_option(),
     epochs: int = typer.Option(
         None, "--epochs", help="training epochs (default: 30 digits, 3 otherwise)"
     ),
     model: str = typer.Option(
         None, "--model", help="mlp | cnn | gal_cnn | resnet (default by input size)"
     ),
-    train_subset: int = typer.Option(
-        None, "--train-subset", help="use a random subset of the training split"
-    ),
+    train_subset: int = train_subset_option(),
     executor: str = typer.Option(
         "inprocess", "--executor", help="inprocess | process | dask (K-fold fits)"
     ),
@@ -84,7 +86,7 @@ def difficulty_cmd(
         None, "--checkpoint-dir", help="resume K-fold fits from this folder"
     ),
     seed: int = typer.Option(0, "--seed"),
-    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Score every training sample by the requested measures; write the table and a PNG grid.

@@ -21,7 +21,7 @@ import typer
 
 from ..parallel.options import parse_executor
 from .app import app
-from .common import echo, prepare_data
+from .common import data_dir_option, echo, prepare_data
 
 __all__ = ["executor_option", "scheduler_option", "workers_option"]
 
@@ -91,7 +91,7 @@ def score_pool_cmd(
     executor: str = executor_option(),
     scheduler: str = scheduler_option(),
     workers: int = workers_option(),
-    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Train a model, then stream-score a (large) pool into Parquet with bounded memory."""

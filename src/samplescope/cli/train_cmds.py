@@ -10,7 +10,6 @@ import pandas as pd
 import torch
 import typer
 
-from ..data import NOISE_KINDS
 from ..io import atomic_path, atomic_torch_save, atomic_write_json
 from ..models import default_model
 from ..training import Callback, TrainerState, predict_logits
@@ -22,7 +21,16 @@ from ..weighting import (
     list_weightings,
 )
 from .app import app
-from .common import echo, prepare_data
+from .common import (
+    data_dir_option,
+    data_option,
+    echo,
+    imbalance_option,
+    noise_kind_option,
+    noise_option,
+    prepare_data,
+    train_subset_option,
+)
 
 __all__ = ["parse_params", "per_class_accuracy"]
 
@@ -86,7 +94,7 @@ def weightings_cmd() -> None:
 
 @app.command("train")
 def train_cmd(
-    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    data: str = data_option(),
     out: Path = typer.Option(Path("train_run"), "--out", help="output folder"),
     weighting: str = typer.Option(
         "uniform", "--weighting", help="scheme name (see `samplescope weightings`)"
@@ -101,13 +109,9 @@ def train_cmd(
     weight_mode: str = typer.Option(
         "loss", "--weight-mode", help="loss | sampler (static schemes)"
     ),
-    noise: float = typer.Option(
-        0.0, "--noise", help="label-noise rate injected into the training split"
-    ),
-    noise_kind: str = typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS)),
-    imbalance: float = typer.Option(
-        1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)"
-    ),
+    noise: float = noise_option(),
+    noise_kind: str = noise_kind_option(),
+    imbalance: float = imbalance_option(),
     epochs: int = typer.Option(
         None, "--epochs", help="training epochs (default: 30 digits, 5 otherwise)"
     ),
@@ -116,11 +120,9 @@ def train_cmd(
     ),
     lr: float = typer.Option(1e-3, "--lr"),
     batch_size: int = typer.Option(128, "--batch-size"),
-    train_subset: int = typer.Option(
-        None, "--train-subset", help="random subset of the training split"
-    ),
+    train_subset: int = train_subset_option(),
     seed: int = typer.Option(0, "--seed"),
-    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Train with a weighting scheme; write model.pt, metrics.csv, per_class.csv and summary.json."""

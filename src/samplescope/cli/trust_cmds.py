@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import echo, prepare_data
+from .common import data_dir_option, data_option, echo, prepare_data, train_subset_option
 
 
 @app.command("trust-losses")
@@ -27,7 +27,7 @@ def _names(text: str) -> list[str]:
 
 @app.command("trust")
 def trust_cmd(
-    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    data: str = data_option(),
     losses: str = typer.Option(
         "ce,focal,tcp,ss", "--losses", help="comma-separated trust losses ('' = none)"
     ),
@@ -54,16 +54,14 @@ def trust_cmd(
     shift: str = typer.Option(
         "", "--shift", help="also evaluate on shifted test copies: noise,blur"
     ),
-    train_subset: int = typer.Option(
-        None, "--train-subset", help="random subset of the training split"
-    ),
+    train_subset: int = train_subset_option(),
     fit_size: int = typer.Option(
         None, "--fit-size", help="fit oracles/TrustScore on a random subset of this many samples"
     ),
     executor: str = typer.Option(
         "inprocess", "--executor", help="seed fan-out: inprocess | process | dask"
     ),
-    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
 ) -> None:
     """Train a classifier, trust oracles and baselines; print the metrics table (mean ± std over

@@ -10,7 +10,6 @@ import torch
 import typer
 from scipy.special import softmax
 
-from ..data import NOISE_KINDS
 from ..data.split import DataSplit
 from ..io import ScoreTable, atomic_write_json
 from ..metrics import (
@@ -34,7 +33,7 @@ from ..uncertainty import (
     train_ensemble,
 )
 from .app import app
-from .common import echo, prepare_data
+from .common import data_dir_option, data_option, echo, noise_kind_option, prepare_data
 
 _METRICS = (
     ("NLL", nll),
@@ -99,7 +98,7 @@ def calibrate_cmd(
     n_bins: int = typer.Option(15, "--n-bins", help="equal-width confidence bins"),
     out: Path = typer.Option(Path("calibration"), "--out", help="output folder"),
     seed: int = typer.Option(0, "--seed"),
-    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Temperature scaling: NLL, ECE, MCE, adaptive ECE and Brier before/after on test data.
@@ -175,7 +174,7 @@ def _mc_model(input_shape: tuple[int, ...], num_classes: int, kind: str | None) 
 
 @app.command("uncertainty")
 def uncertainty_cmd(
-    data: str = typer.Option("digits", "--data", help="digits | mnist | fashion-mnist"),
+    data: str = data_option(),
     method: str = typer.Option("mc_dropout", "--method", help=" | ".join(METHODS)),
     samples: int = typer.Option(20, "--samples", help="S: MC passes / ensemble members"),
     out: Path = typer.Option(
@@ -196,10 +195,10 @@ def uncertainty_cmd(
     ),
     batch_size: int = typer.Option(256, "--batch-size", help="samples per chunk"),
     noise: float = typer.Option(0.0, "--noise", help="label-noise rate in the training split"),
-    noise_kind: str = typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS)),
+    noise_kind: str = noise_kind_option(),
     train_subset: int = typer.Option(None, "--train-subset", help="random training subset"),
     seed: int = typer.Option(0, "--seed"),
-    data_dir: Path = typer.Option(None, "--data-dir", help="folder with the .npz files"),
+    data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Per-sample total / aleatoric / epistemic uncertainty (higher = more uncertain).
