@@ -228,3 +228,70 @@ def test_fit_on_one_more_than_a_batch(digits):
             balanced_batches=balanced,
         )
         assert lr.fit(train, 0).model_ is not None
+
+
+def _grid_learner():
+    return MCDropoutLearner(
+        lambda: mlp((1, 8, 8), 10, hidden=(32,), dropout=0.5),
+        updates=10,
+        batch_size=32,
+        lr=1e-2,
+        mc_samples=4,
+    )
+
+
+def test_run_grid_same_curves_in_process_and_in_a_process_pool(digits, tmp_path):
+    from samplescope.active import RunSpec, run_grid
+
+    train, test = digits
+    kw = {"initial": 10, "per_step": 5, "steps": 2, "pool_subset": 60}
+    specs = [RunSpec(a, a, r, dict(kw)) for r in range(2) for a in ("bald", "random")]
+    cols = ["run", "n_labelled", "accuracy"]
+    a = run_grid(specs, _grid_learner, train, test, tmp_path / "a", progress=False, log=None)
+    b = run_grid(specs, _grid_learner, train, test, tmp_path / "b", executor="process", workers=2)
+    assert len(a) == 4 * 3
+    pd_a = a[cols].sort_values(cols[:2]).reset_index(drop=True)
+    pd_b = b[cols].sort_values(cols[:2]).reset_index(drop=True)
+    assert pd_a.equals(pd_b)
+    for spec in specs:
+        ids_a = np.load(tmp_path / "a" / "runs" / spec.run_name / "state.npz")
+        ids_b = np.load(tmp_path / "b" / "runs" / spec.run_name / "state.npz")
+        for key in ids_a.files:
+            if key != "meta":
+                np.testing.assert_array_equal(ids_a[key], ids_b[key])
+
+
+def test_dense_l2_puts_gals_penalty_on_the_first_linear_layer_only():
+    import torch
+
+    from samplescope.models import gal_cnn
+
+    lr = MCDropoutLearner(gal_cnn, dense_l2=3.5, weight_decay=1e-4)
+    model = gal_cnn()
+    opt = lr._optimizer(model, 70)(model.parameters())
+    dense = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+    pen, rest = opt.param_groups
+    assert pen["params"] == [dense.weight]
+    assert pen["weight_decay"] == pytest.approx(1e-4 + 2 * 3.5 / 70)
+    assert rest["weight_decay"] == 1e-4
+    assert sum(p.numel() for p in rest["params"]) + dense.weight.numel() == sum(
+        p.numel() for p in model.parameters()
+    )
+    # one Adam step with the group decay = one step on CE + (c/N)·Σw² (the Keras l2 term)
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    m1, m2 = gal_cnn().eval(), gal_cnn().eval()
+    m2.load_state_dict(m1.state_dict())
+    o1 = MCDropoutLearner(gal_cnn, dense_l2=3.5)._optimizer(m1, 70)(m1.parameters())
+    o2 = torch.optim.Adam(m2.parameters(), lr=1e-3)
+    d2 = next(m for m in m2.modules() if isinstance(m, torch.nn.Linear))
+    torch.nn.functional.cross_entropy(m1(x), y).backward()
+    (torch.nn.functional.cross_entropy(m2(x), y) + 3.5 / 70 * d2.weight.pow(2).sum()).backward()
+    o1.step()
+    o2.step()
+    for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
+        torch.testing.assert_close(p1, p2, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="dense_l2"):
+        MCDropoutLearner(gal_cnn, dense_l2=-1)
+    with pytest.raises(ValueError, match="optimizer"):
+        MCDropoutLearner(gal_cnn, dense_l2=1.0, optimizer="adamw")._optimizer(model, 10)

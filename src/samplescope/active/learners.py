@@ -8,7 +8,9 @@ Bayesian last layer of the report (§4) on the frozen penultimate features.
 
 Training budget: ``updates`` gradient steps per retrain (epochs = ceil(updates /
 batches per epoch), at least ``min_epochs``), or a fixed ``epochs`` if given — retraining
-cost then stays bounded while the labelled set grows.
+cost then stays bounded while the labelled set grows. Gal's own protocol is
+``epochs=50, batch_size=128, dense_l2=3.5`` (Keras code of Gal et al. 2017: Adam, an L2
+penalty ``(c / N) Σ w²`` on the weight of the 128-unit dense layer only).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class MCDropoutLearner:
             of an epoch has (nearly) the same size; otherwise the last batch of each epoch can
             hold 2-4 samples (e.g. n = 130 with batch 64), and its noisy Adam step, repeated
             every epoch, visibly degrades the retrained model at such n.
+        dense_l2: Gal's ``c``: adds ``(c / N) Σ w²`` (N = labelled set size, Keras ``l2``
+            convention, gradient ``2 c w / N``) for the weight of the first ``nn.Linear``
+            layer only; 0 disables it. ``weight_decay`` still applies to all parameters.
+        device: torch device for training, scoring and evaluation (``"cuda"`` on a GPU).
     """
 
     def __init__(
@@ -63,7 +69,11 @@ class MCDropoutLearner:
         bayesian: bool = True,
         eval_batch_size: int = 1024,
         balanced_batches: bool = True,
+        dense_l2: float = 0.0,
+        device: str | torch.device = "cpu",
     ) -> None:
+        if dense_l2 < 0:
+            raise ValueError(f"dense_l2: expected a non-negative L2 coefficient c, got {dense_l2}")
         self.model_fn = model_fn
         self.epochs = epochs
         self.updates = int(updates)
@@ -76,6 +86,8 @@ class MCDropoutLearner:
         self.bayesian = bool(bayesian)
         self.eval_batch_size = int(eval_batch_size)
         self.balanced_batches = bool(balanced_batches)
+        self.dense_l2 = float(dense_l2)
+        self.device = torch.device(device)
         self.model_: nn.Module | None = None
 
     def batch_size_for(self, n: int) -> int:
@@ -102,13 +114,41 @@ class MCDropoutLearner:
             batch_size=self.batch_size_for(len(train)),
             lr=self.lr,
             weight_decay=self.weight_decay,
-            optimizer=self.optimizer,
+            optimizer=self._optimizer(model, len(train)),
             seed=seed,
             progress=False,
             eval_batch_size=self.eval_batch_size,
+            device=self.device,
         )
         self.model_ = model.eval()
         return self
+
+    def _optimizer(self, model: nn.Module, n: int) -> Any:
+        """The optimizer name, or with ``dense_l2`` a factory putting Gal's L2 on one layer."""
+        if self.dense_l2 == 0:
+            return self.optimizer
+        dense = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+        if dense is None:
+            raise ValueError("dense_l2: expected the model to have an nn.Linear layer, found none")
+        l2 = 2.0 * self.dense_l2 / max(1, n)  # d/dw of (c/N) Σ w²
+        name, lr, wd = self.optimizer, self.lr, self.weight_decay
+        if name not in ("adam", "sgd"):
+            # the Keras penalty is a loss term, i.e. coupled L2: AdamW's decay is not it
+            raise ValueError(f"optimizer: expected 'adam' or 'sgd' with dense_l2, got {name!r}")
+        penalised = dense.weight
+
+        def make(params: Any) -> torch.optim.Optimizer:
+            params = list(params)
+            groups = [
+                {"params": [penalised], "weight_decay": wd + l2},
+                {"params": [p for p in params if p is not penalised], "weight_decay": wd},
+            ]
+            if name == "sgd":
+                return torch.optim.SGD(groups, lr=lr, momentum=0.9)
+            # Adam adds weight_decay·w to the gradient: the Keras l2 penalty exactly
+            return torch.optim.Adam(groups, lr=lr)
+
+        return make
 
     def _model(self) -> nn.Module:
         if self.model_ is None:
@@ -126,15 +166,21 @@ class MCDropoutLearner:
                 batch_size=self.eval_batch_size,
                 seed=seed,
                 consistent_masks=consistent_masks,
+                device=self.device,
             )
-        return deterministic_probs(model, split.x, batch_size=self.eval_batch_size)
+        return deterministic_probs(
+            model, split.x, batch_size=self.eval_batch_size, device=self.device
+        )
 
     @torch.no_grad()
     def features(self, split: DataSplit) -> np.ndarray:
         """Penultimate activations ``(N, D)`` in eval mode."""
         trunk, _ = split_head(self._model())
         out = [
-            trunk(torch.as_tensor(split.x[lo : lo + self.eval_batch_size])).float().numpy()
+            trunk(torch.as_tensor(split.x[lo : lo + self.eval_batch_size], device=self.device))
+            .float()
+            .cpu()
+            .numpy()
             for lo in range(0, len(split), self.eval_batch_size)
         ]
         return np.concatenate(out).astype(np.float64)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_path
+from ..io import atomic_path, atomic_write_json
 from .loop import ActiveLoop
 
 __all__ = ["RunSpec", "run_grid", "load_curves", "labels_to_reach", "plot_curves"]
@@ -77,46 +77,81 @@ def run_grid(
     resume: bool = True,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    executor: Any = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
-    """Run every spec (skipping finished runs when ``resume``); return the curves table."""
-    import json
+    """Run every spec (skipping finished runs when ``resume``); return the curves table.
 
+    ``executor`` fans the runs out like every other fan-out of the library (None/"inprocess",
+    "process", "dask", "ray" or any ``concurrent.futures.Executor``; see
+    :func:`samplescope.parallel.run_tasks`); ``learner_factory`` and the specs' factories
+    must then be picklable top-level functions. Each run owns its checkpoint directory and
+    ``curves.csv`` is rewritten atomically, so concurrent runs do not clash.
+    """
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    for spec in specs:
-        run_dir = out / "runs" / spec.run_name
-        run_dir.mkdir(parents=True, exist_ok=True)
-        kw = dict(spec.loop_kwargs)
-        kw.setdefault("seed", spec.repeat)
-        info = {
-            "label": spec.label,
-            "acquisition": spec.acquisition,
-            "repeat": spec.repeat,
-            "initial": kw.get("initial", 20),
-        }
-        (run_dir / "spec.json").write_text(json.dumps(info))
-        factory = spec.learner_factory or learner_factory
-        loop = ActiveLoop(
-            factory(),
-            pool_split,
-            test,
-            acquisition=spec.acquisition,
-            checkpoint_dir=run_dir,
-            progress=progress,
-            on_step=lambda _loop, _rec: _write_curves(out),
-            **kw,
+    if executor is None or executor == "inprocess":
+        for spec in specs:
+            _run_spec(learner_factory, pool_split, test, str(out), resume, progress, log, spec)
+    else:
+        from ..parallel import run_tasks
+
+        run_tasks(
+            _run_spec,
+            [(spec,) for spec in specs],
+            executor,
+            workers=workers,
+            common=(learner_factory, pool_split, test, str(out), resume, False, _print_log),
         )
-        if resume and loop.load() and loop.done:
-            continue
-        if log is not None:
-            log(f"[{spec.run_name}] starting at step {loop.next_step}/{loop.steps}")
-        loop.run(resume=resume)
-        if log is not None and loop.history:
-            last = loop.history[-1]
-            log(
-                f"[{spec.run_name}] done: {last['n_labelled']} labels, accuracy {last['accuracy']:.4f}"
-            )
     return _write_curves(out)
+
+
+def _print_log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _run_spec(
+    learner_factory: Callable[[], Any],
+    pool_split: Any,
+    test: Any,
+    out_dir: str,
+    resume: bool,
+    progress: bool,
+    log: Callable[[str], None] | None,
+    spec: RunSpec,
+) -> None:
+    """One checkpointed run of ``spec`` under ``out_dir/runs/<run_name>`` (a task of run_grid)."""
+    out = Path(out_dir)
+    run_dir = out / "runs" / spec.run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    kw = dict(spec.loop_kwargs)
+    kw.setdefault("seed", spec.repeat)
+    info = {
+        "label": spec.label,
+        "acquisition": spec.acquisition,
+        "repeat": spec.repeat,
+        "initial": kw.get("initial", 20),
+    }
+    atomic_write_json(run_dir / "spec.json", info)
+    factory = spec.learner_factory or learner_factory
+    loop = ActiveLoop(
+        factory(),
+        pool_split,
+        test,
+        acquisition=spec.acquisition,
+        checkpoint_dir=run_dir,
+        progress=progress,
+        on_step=lambda _loop, _rec: _write_curves(out),
+        **kw,
+    )
+    if resume and loop.load() and loop.done:
+        return
+    if log is not None:
+        log(f"[{spec.run_name}] starting at step {loop.next_step}/{loop.steps}")
+    loop.run(resume=resume)
+    if log is not None and loop.history:
+        last = loop.history[-1]
+        log(f"[{spec.run_name}] done: {last['n_labelled']} labels, accuracy {last['accuracy']:.4f}")
 
 
 def labels_to_reach(
