@@ -283,3 +283,80 @@ def test_shards_with_offsets_equal_one_pass() -> None:
     assert not np.allclose(predict_stochastic(model, x[37:100], samples=3, seed=9), full[:, 37:100])
     with pytest.raises(ValueError, match="offset"):
         predict_stochastic(model, x, samples=3, offset=-1)
+
+
+# --- counter-based hash masks (the accelerator default; any device with mask_rng="hash") ---
+
+
+def _replay_hash(model: nn.Sequential, x: np.ndarray, samples: int, seed: int, consistent: bool):
+    """Naive S full passes with the hash masks of (layer, repeat, absolute position)."""
+    prefix, rest = split_at_first_dropout(model)
+    src = MaskSource(seed, consistent, rng="hash")
+    n = len(x)
+    out = []
+    with torch.no_grad():
+        model.eval()
+        for s in range(samples):
+            h = prefix(torch.as_tensor(x))
+            for idx, layer in enumerate(rest):
+                if isinstance(layer, nn.modules.dropout._DropoutNd):
+                    keep = 1 - layer.p
+                    m = src.hash_mask(idx, keep, tuple(h.shape[1:]), s, s + 1, 0, n)[0]
+                    h = h * m.expand(n, *h.shape[1:]) / keep
+                else:
+                    h = layer(h)
+            out.append(torch.softmax(h, -1).numpy())
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("consistent", [False, True])
+def test_hash_masks_fast_path_equals_naive_loop(consistent: bool) -> None:
+    torch.manual_seed(0)
+    model = gal_cnn(10, 1, 12)
+    x = _images(150)
+    ours = predict_stochastic(
+        model, x, samples=7, batch_size=41, seed=3, consistent_masks=consistent, mask_rng="hash"
+    )
+    np.testing.assert_allclose(ours, _replay_hash(model, x, 7, 3, consistent), atol=2e-6)
+    # a different mask source from the CPU bytes default, equally valid
+    other = predict_stochastic(model, x, samples=7, seed=3, consistent_masks=consistent)
+    assert not np.allclose(ours, other)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 130), st.integers(1, 9), st.integers(0, 10**6), st.integers(0, 500))
+def test_hash_masks_chunk_and_shard_invariant(n: int, batch: int, seed: int, offset: int) -> None:
+    torch.manual_seed(1)
+    model = mlp((1, 6, 6), 3, hidden=(16, 8), dropout=0.5)
+    x = _images(n, 6, seed % 100)
+    kw = {"samples": 4, "seed": seed, "mask_rng": "hash"}
+    full = predict_stochastic(model, x, batch_size=1024, offset=offset, **kw)
+    np.testing.assert_allclose(
+        predict_stochastic(model, x, batch_size=batch, offset=offset, **kw), full, atol=1e-6
+    )
+    cut = n // 2
+    if 0 < cut < n:
+        shards = [
+            predict_stochastic(model, x[:cut], batch_size=batch, offset=offset, **kw),
+            predict_stochastic(model, x[cut:], batch_size=batch, offset=offset + cut, **kw),
+        ]
+        np.testing.assert_allclose(np.concatenate(shards, axis=1), full, atol=1e-6)
+
+
+def test_hash_mask_statistics() -> None:
+    from samplescope.uncertainty.masks import hash_keep_mask
+
+    keys = torch.tensor([1, 2, 3, 2**32 - 1], dtype=torch.int64)
+    pos = torch.arange(10**6, 10**6 + 500, dtype=torch.int64)
+    for keep in (0.5, 0.75, 0.9, 1 / 3):
+        m = hash_keep_mask(keys, pos, 400, keep).float()  # (4, 500, 400)
+        assert m.shape == (4, 500, 400)
+        assert abs(m.mean().item() - keep) < 0.005, keep
+    m = hash_keep_mask(keys, pos, 400, 0.5).float()
+    # repeats, samples and features are uncorrelated: pairwise agreement ≈ 1/2 for keep 1/2
+    for a, b in ((m[0], m[1]), (m[:, :-1], m[:, 1:]), (m[..., :-1], m[..., 1:])):
+        assert abs((a == b).float().mean().item() - 0.5) < 0.01
+    # a pure function of its inputs
+    assert torch.equal(hash_keep_mask(keys, pos, 400, 0.5), hash_keep_mask(keys, pos, 400, 0.5))
+    with pytest.raises(ValueError, match="mask_rng"):
+        predict_stochastic(mlp((1, 6, 6), 3, dropout=0.5), _images(3, 6), mask_rng="philox")

@@ -32,13 +32,14 @@ from torch import nn
 from .._validation import check_array, check_choice, check_positive
 from ..data.split import DataSplit, as_split
 from ..models import has_dropout, split_at_first_dropout
-from .masks import MASK_BLOCK, MaskSource, mix_seed
+from .masks import MASK_BLOCK, MASK_RNGS, MaskSource, mix_seed
 
 __all__ = ["predict_stochastic", "iter_stochastic", "METHODS"]
 
 METHODS = ("mc_dropout", "ensemble", "tta")
 _CHANNEL_DROPOUTS = (nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
 _TILE_ELEMENTS = 1 << 19  # activations per tile of the repeated part (~2 MiB float32)
+_DEVICE_TILE_ELEMENTS = 1 << 24  # on an accelerator: fewer, larger kernels (64 MiB float32)
 
 
 def _logits(out: Any) -> torch.Tensor:
@@ -107,11 +108,12 @@ def _apply_mask(
         return torch.zeros(sg, *x.shape[1:], dtype=x.dtype, device=x.device)
     keep = 1.0 - p
     n = x.shape[1]
+    draw = masks.hash_mask if masks.rng == "hash" else masks.mask
     if isinstance(layer, _CHANNEL_DROPOUTS):
-        m = masks.mask(idx, keep, tuple(x.shape[2:3]), s0, s0 + sg, pos0, pos0 + n)
+        m = draw(idx, keep, tuple(x.shape[2:3]), s0, s0 + sg, pos0, pos0 + n)
         m = m.view(*m.shape, *([1] * (x.dim() - 3)))
     else:
-        m = masks.mask(idx, keep, tuple(x.shape[2:]), s0, s0 + sg, pos0, pos0 + n)
+        m = draw(idx, keep, tuple(x.shape[2:]), s0, s0 + sg, pos0, pos0 + n)
     m = m.to(x.device)
     if x.shape[0] == 1:  # the shared prefix output: scale the n rows once, then broadcast
         return (x * (1.0 / keep)) * m
@@ -147,17 +149,24 @@ def _mc_chunk(
     n = h.shape[0]
     per_sample = max(1, h[0].numel())
     out: torch.Tensor | None = None
-    # tiles: blocks of MASK_BLOCK samples at absolute positions × groups of repeats
+    # tiles: (bytes) blocks of MASK_BLOCK samples at absolute positions × groups of repeats;
+    # (hash) any rows, sized by the tile budget (larger on an accelerator)
+    budget = _TILE_ELEMENTS if xb.device.type == "cpu" else _DEVICE_TILE_ELEMENTS
     lo = 0
     while lo < n:
         pos = offset + lo
-        hi = min(n, lo + MASK_BLOCK - pos % MASK_BLOCK)
-        sg = max(1, min(samples, _TILE_ELEMENTS // (per_sample * (hi - lo))))
+        if masks.rng == "hash":
+            hi = min(n, lo + max(1, budget // per_sample))
+        else:
+            hi = min(n, lo + MASK_BLOCK - pos % MASK_BLOCK)
+        sg = max(1, min(samples, budget // (per_sample * (hi - lo))))
         for s0 in range(0, samples, sg):
             g = min(sg, samples - s0)
             logits = _mc_tile(rest, h[lo:hi], masks, g, s0, pos)
             if out is None:
-                out = torch.empty(samples, n, logits.shape[-1], dtype=torch.float32)
+                out = torch.empty(
+                    samples, n, logits.shape[-1], dtype=torch.float32, device=xb.device
+                )
             out[s0 : s0 + g, lo:hi] = torch.softmax(logits.float(), dim=-1)
         lo = hi
     assert out is not None
@@ -214,6 +223,7 @@ def iter_stochastic(
     members: Sequence[nn.Module] | None = None,
     device: str | torch.device = "cpu",
     offset: int = 0,
+    mask_rng: str = "auto",
 ) -> Iterator[np.ndarray]:
     """Like :func:`predict_stochastic` but yields ``(S, b, C)`` float32 arrays chunk by chunk.
 
@@ -225,6 +235,7 @@ def iter_stochastic(
     exactly the masks of a single pass over the whole set.
     """
     check_choice(method, "method", METHODS)
+    check_choice(mask_rng, "mask_rng", ("auto", *MASK_RNGS))
     batch_size = int(check_positive(batch_size, "batch_size"))
     device = torch.device(device)
     models: list[nn.Module]
@@ -271,7 +282,8 @@ def iter_stochastic(
     plan = _fast_plan(models[0]) if method == "mc_dropout" else None
     if method == "mc_dropout" and plan is None:
         _set_dropout_train(models[0], True)
-    masks = MaskSource(seed, consistent_masks)
+    rng = mask_rng if mask_rng != "auto" else ("bytes" if device.type == "cpu" else "hash")
+    masks = MaskSource(seed, consistent_masks, rng, device)
     offset = int(offset)
     if offset < 0:
         raise ValueError(f"offset: expected a non-negative sample position, got {offset}")
@@ -308,6 +320,7 @@ def predict_stochastic(
     members: Sequence[nn.Module] | None = None,
     device: str | torch.device = "cpu",
     offset: int = 0,
+    mask_rng: str = "auto",
 ) -> np.ndarray:
     """S stochastic predictions of every sample: probabilities ``(S, N, C)`` float32.
 
@@ -330,6 +343,11 @@ def predict_stochastic(
         device: torch device.
         offset: absolute position of the first sample (MC-dropout masks depend on it; use
             the shard start when scoring shards of one data set separately).
+        mask_rng: how the fast MC-dropout path draws masks: ``"bytes"`` (random bytes on the
+            CPU, fastest there), ``"hash"`` (a counter-based hash computed on ``device``, the
+            same masks on every device: CPU and GPU results then agree to float precision)
+            or ``"auto"`` (bytes on the CPU, hash elsewhere). See
+            :mod:`samplescope.uncertainty.masks`.
 
     Returns:
         ``(S, N, C)`` float32 probabilities; decompose them with
@@ -348,6 +366,7 @@ def predict_stochastic(
             members=members,
             device=device,
             offset=offset,
+            mask_rng=mask_rng,
         )
     )
     if not parts:
