@@ -40,3 +40,31 @@ def test_vectorize_bad_value(digits):
         generalization_error(
             digits.train, 10, folds=2, repeats=1, epochs=1, vectorize="yes", progress=False
         )
+
+
+def test_bf16_generalization_error(digits, tmp_path):
+    sub = digits.train.subset(np.arange(400))
+    kw = dict(folds=3, repeats=1, epochs=3, batch_size=32, progress=False)
+    fp32 = generalization_error(sub, 10, checkpoint_dir=tmp_path, **kw)
+    with pytest.raises(ValueError, match="checkpoint_dir"):  # fp32 fits are not bf16 fits
+        generalization_error(sub, 10, checkpoint_dir=tmp_path, precision="bf16", **kw)
+    bf = generalization_error(sub, 10, precision="bf16", **kw)
+    d = np.abs(bf.oof_probs - fp32.oof_probs)
+    assert 0 < d.mean() < 5e-3
+    assert np.isfinite(bf.table.column("gen_error")).all()
+
+
+def test_bf16_generalization_error_bad_settings(digits):
+    from sklearn.linear_model import LogisticRegression
+
+    kw = dict(folds=2, repeats=1, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="precision: expected one of"):
+        generalization_error(digits.train, 10, precision="fp16", **kw)
+    with pytest.raises(ValueError, match="precision: 'bf16' needs the stacked trainer"):
+        generalization_error(digits.train, 10, precision="bf16", vectorize=False, **kw)
+    with pytest.raises(ValueError, match="precision: 'bf16' needs the stacked trainer"):
+        generalization_error(
+            digits.train, 10, precision="bf16", estimator=LogisticRegression(), **kw
+        )
+    with pytest.raises(ValueError, match="precision: 'bf16' needs the stacked trainer"):
+        generalization_error(digits.train, 10, precision="bf16", model_kind="cnn", **kw)

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from scipy.special import log_softmax, logsumexp
 
-from .._validation import check_labels, check_positive
+from .._validation import check_choice, check_labels, check_positive
 from ..data.split import DataSplit, as_split
 from ..io.atomic import atomic_path, atomic_write_json
 from ..io.scores import ScoreTable
@@ -240,12 +240,16 @@ def _run_fold(
     return out
 
 
-def _fingerprint(s: DataSplit, folds: int, repeats: int, seed: int, config: FoldConfig) -> str:
+def _fingerprint(
+    s: DataSplit, folds: int, repeats: int, seed: int, config: FoldConfig, precision: str = "fp32"
+) -> str:
     h = hashlib.sha256()
     for a in (s.sample_id, s.y):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(np.ascontiguousarray(s.x[:: max(1, len(s) // 64)]).tobytes())
     desc = {k: repr(v) for k, v in sorted(vars(config).items()) if k not in ("device",)}
+    if precision != "fp32":  # fp32 runs keep the fingerprints of their existing checkpoints
+        desc["precision"] = precision
     h.update(
         json.dumps(
             {"folds": folds, "repeats": repeats, "seed": seed, **desc}, sort_keys=True
@@ -275,6 +279,7 @@ def generalization_error(
     device: str = "cpu",
     fold_fn: FoldFn | None = None,
     vectorize: bool | str = "auto",
+    precision: str = "fp32",
 ) -> GenErrorResult:
     """Per-sample generalization error by ``repeats`` × stratified ``folds``-fold cross-validation.
 
@@ -295,12 +300,20 @@ def generalization_error(
             (:func:`samplescope.parallel.heldout_logits`, identical results) when the model is
             a small MLP where stacking wins (:func:`samplescope.parallel.should_vectorize`);
             ``True`` forces it, ``False`` trains the fits one by one.
+        precision: ``"fp32"`` (default) or ``"bf16"``: mixed-precision training of the
+            stacked fits (bf16 matmuls, fp32 master weights/optimizer/loss; see
+            :func:`samplescope.parallel.fit_many` for its speed and agreement). Stacked
+            trainer only: with ``"bf16"``, ``vectorize="auto"`` stacks every supported torch
+            MLP, and a setting that needs one-by-one fits (an estimator, a ``fold_fn``, a
+            non-CPU device, an unsupported network, ``vectorize=False``) raises ValueError.
+            Part of the ``checkpoint_dir`` fingerprint when not ``"fp32"``.
 
     Returns:
         :class:`GenErrorResult` (``.table`` with :data:`GEN_ERROR_COLUMNS`, ``.oof_logits``
         ``(R, N, C)``, ``.oof_probs``, ``.fold_ids``).
     """
     s = as_split(data)
+    check_choice(precision, "precision", ("fp32", "bf16"))
     if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
         raise ValueError(f"num_classes: expected an integer >= 2, got {num_classes!r}")
     C = int(num_classes)
@@ -344,7 +357,7 @@ def generalization_error(
     if checkpoint_dir is not None:
         ckdir = Path(checkpoint_dir)
         ckdir.mkdir(parents=True, exist_ok=True)
-        fp = _fingerprint(s, folds, repeats, seed, config)
+        fp = _fingerprint(s, folds, repeats, seed, config, precision)
         meta = ckdir / "gen_error_meta.json"
         if meta.is_file():
             old = json.loads(meta.read_text()).get("fingerprint")
@@ -387,8 +400,8 @@ def generalization_error(
             )
         logits[r, held] = out
 
-    if pending and _use_vectorized(vectorize, config, fold_fn, len(pending), s):
-        _run_vectorized(pending, s, fold_ids, folds, config, executor, progress, place)
+    if pending and _use_vectorized(vectorize, config, fold_fn, len(pending), s, precision):
+        _run_vectorized(pending, s, fold_ids, folds, config, executor, progress, place, precision)
         pending = []
     if executor is None or executor == "inprocess":
         bar = None
@@ -431,13 +444,29 @@ def _config_model_fn(
 
 
 def _use_vectorized(
-    vectorize: bool | str, config: FoldConfig, fold_fn: FoldFn, n_fits: int, s: DataSplit
+    vectorize: bool | str,
+    config: FoldConfig,
+    fold_fn: FoldFn,
+    n_fits: int,
+    s: DataSplit,
+    precision: str = "fp32",
 ) -> bool:
     if vectorize not in (True, False, "auto"):
         raise ValueError(f"vectorize: expected True, False or 'auto', got {vectorize!r}")
-    if vectorize is False or config.estimator is not None or fold_fn is not fit_predict_fold:
-        return False
-    if config.device != "cpu":
+    blocked = (
+        vectorize is False
+        or config.estimator is not None
+        or fold_fn is not fit_predict_fold
+        or config.device != "cpu"
+    )
+    if blocked and precision != "fp32":
+        est = None if config.estimator is None else type(config.estimator).__name__
+        raise ValueError(
+            f"precision: {precision!r} needs the stacked trainer (a torch MLP, the default "
+            f"fold_fn, device 'cpu', vectorize not False), got vectorize={vectorize!r}, "
+            f"estimator={est}, device={config.device!r}"
+        )
+    if blocked:
         return False
     if vectorize is True:
         return True
@@ -448,7 +477,21 @@ def _use_vectorized(
     mf, seeded = _config_model_fn(config, tuple(s.x.shape[1:]))
     torch.manual_seed(0)
     probe = mf(0) if seeded else mf()
-    return should_vectorize(probe, n_fits, batch_size=config.batch_size, optimizer=config.optimizer)
+    vec = should_vectorize(
+        probe,
+        n_fits,
+        batch_size=config.batch_size,
+        optimizer=config.optimizer,
+        precision=precision,
+    )
+    if not vec and precision != "fp32":
+        raise ValueError(
+            f"precision: {precision!r} needs the stacked trainer: an nn.Sequential of "
+            "Flatten/Linear/element-wise activations/Dropout, optimizer adam/adamw/sgd, stacked "
+            "weights within the memory budget, "
+            f"got optimizer={config.optimizer!r}, model {type(probe).__name__}"
+        )
+    return vec
 
 
 def _run_vectorized(
@@ -460,6 +503,7 @@ def _run_vectorized(
     executor: Any,
     progress: bool,
     place: Callable[[int, int, np.ndarray], None],
+    precision: str = "fp32",
 ) -> None:
     """Train every pending fit stacked (same seeds, same results as one by one) and place them."""
     from ..parallel.vectorized import heldout_logits
@@ -484,6 +528,7 @@ def _run_vectorized(
         executor=executor,
         seeded_model_fn=seeded,
         progress=progress,
+        precision=precision,
     )
     for (r, k, task), out in zip(pending, outs, strict=True):
         out = np.asarray(out, dtype=np.float64)
