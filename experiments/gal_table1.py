@@ -51,6 +51,9 @@ REPORT = {
     "mean_std": (230, 510),
     "random": (385, 940),
 }
+# test error (%) after 1000 acquired labels, Gal et al. 2017 (REFERENCE §5)
+GAL_ERR_1000 = {"random": 4.66, "bald": 1.80, "max_entropy": 1.74, "variation_ratios": 1.64}
+
 SETTINGS = {
     "mc_samples": 20,
     "updates": 80,
@@ -148,8 +151,15 @@ def summarise(curves, acqs, steps: int, out: Path, extra: dict, settings: dict =
             f"{a:18s} {s10:>9s} {GAL[a][0]:>8d} {REPORT[a][0]:>7d} | {s5:>8s} {GAL[a][1]:>7d} {REPORT[a][1]:>7d} | "
             f"{g['repeat'].nunique():>7d}  {acc_last:.4f} @ {int(last_n)}"
         )
+        err_gal = GAL_ERR_1000.get(a)
+        if last_n >= 1000:
+            print(
+                f"{'':18s} test error @ 1000 acquired: ours {100 * (1 - acc_last):.2f}%"
+                + (f", Gal {err_gal:.2f}%" if err_gal is not None else "")
+            )
         rows.append(
             {
+                "gal_error_at_1000": err_gal,
                 "acquisition": a,
                 "ours_10": s10,
                 "ours_5": s5,
