@@ -63,3 +63,24 @@ def test_bad_input_clear_error(tmp_path):
     assert "name: expected one of" in r.stderr
     r = run("difficulty", "--measures", "loss,bogus", "--out", str(tmp_path / "x.parquet"))
     assert r.returncode == 2 and "measure: expected one of" in r.stderr
+    r = run(
+        "difficulty",
+        "--measures",
+        "gen_error",
+        "--precision",
+        "fp16",
+        "--out",
+        str(tmp_path / "x.parquet"),
+    )
+    assert r.returncode == 2 and "precision: expected one of" in r.stderr
+
+
+def test_difficulty_bf16_kfold(tmp_path):
+    out = tmp_path / "b.parquet"
+    r = run(
+        "difficulty", "--measures", "gen_error", "--folds", "3", "--repeats", "1", "--epochs", "3",
+        "--train-subset", "300", "--precision", "bf16", "--quiet", "--out", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    df = pd.read_parquet(out)
+    assert len(df) == 300 and df["gen_error"].notna().all() and (df["gen_error"] > 0).all()

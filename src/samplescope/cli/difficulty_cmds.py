@@ -85,6 +85,11 @@ def difficulty_cmd(
     checkpoint_dir: Path = typer.Option(
         None, "--checkpoint-dir", help="resume K-fold fits from this folder"
     ),
+    precision: str = typer.Option(
+        "fp32",
+        "--precision",
+        help="fp32 | bf16: mixed-precision K-fold fits (MLPs, stacked trainer; fast on AMX/AVX512-BF16 CPUs)",
+    ),
     seed: int = typer.Option(0, "--seed"),
     data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
@@ -124,6 +129,7 @@ def difficulty_cmd(
         checkpoint_dir=checkpoint_dir,
         progress=not quiet,
         val=ds.test,
+        precision=precision,
     )
     if res.history:
         last = res.history[-1]

@@ -7,7 +7,9 @@ Measures are grouped by kind (see :mod:`samplescope.difficulty.registry`):
   every epoch end; cartography / AUM / forgetting use the training batches); logit and
   gradient measures use the final model on the training samples;
 - ``labels``: from the labels alone;
-- ``kfold``: :func:`generalization_error` (``repeats`` × stratified ``folds``-fold);
+- ``kfold``: :func:`generalization_error` (``repeats`` × stratified ``folds``-fold;
+  ``precision="bf16"`` trains those fits in mixed precision, see
+  :func:`samplescope.parallel.fit_many`);
 - ``stochastic``: over the ``R`` held-out predictions of the K-fold repeats (models trained
   on different random training sets, as Zhou et al. estimate epistemic uncertainty); needs
   ``repeats >= 2``.
@@ -65,6 +67,7 @@ def compute_measures(
     progress: bool = True,
     val: Any = None,
     device: str = "cpu",
+    precision: str = "fp32",
 ) -> DifficultyResult:
     """Compute ``measures`` (registered names) for every sample of ``data``; see the module docstring."""
     s = as_split(data)
@@ -150,6 +153,7 @@ def compute_measures(
             checkpoint_dir=checkpoint_dir,
             progress=progress,
             device=device,
+            precision=precision,
         )
         for n, m in ms.items():
             if m.kind == "kfold":
