@@ -239,3 +239,33 @@ def test_process_executor_equals_inprocess(digits):
     b = generalization_error(s, 10, executor="process", **kw)
     np.testing.assert_allclose(a.oof_logits, b.oof_logits, atol=1e-5)
     np.testing.assert_allclose(a.table.column("gen_error"), b.table.column("gen_error"), atol=1e-5)
+
+
+def test_fold_tasks_carry_positions_and_the_split_travels_once(digits):
+    """Executor tasks hold row positions; the data goes through run_tasks(common=) once
+    (on Dask: scattered to every worker instead of embedded in every task)."""
+    from samplescope.data.split import DataSplit
+    from samplescope.parallel import InProcessExecutor
+
+    class Recording(InProcessExecutor):
+        def __init__(self):
+            self.shared, self.task_args = [], []
+
+        def share(self, obj):
+            self.shared.append(obj)
+            return obj
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.task_args.append(args[1:])  # args[0] is the shared split
+            return super().submit(fn, *args, **kwargs)
+
+    s = digits.train.subset(np.arange(240))
+    kw = dict(folds=3, repeats=2, epochs=1, batch_size=64, progress=False, seed=2)
+    ref = generalization_error(s, 10, vectorize=False, **kw)
+    ex = Recording()
+    got = generalization_error(s, 10, vectorize=False, executor=ex, **kw)
+    np.testing.assert_array_equal(ref.oof_logits, got.oof_logits)
+    assert len(ex.shared) == 1 and ex.shared[0] is s
+    assert len(ex.task_args) == 6
+    for args in ex.task_args:
+        assert not any(isinstance(a, DataSplit) for a in args)

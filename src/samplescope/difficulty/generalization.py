@@ -225,14 +225,17 @@ def _aggregate(logits: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _run_fold(
+    split: DataSplit,
     fold_fn: FoldFn,
-    train: DataSplit,
-    heldout: DataSplit,
+    train_pos: np.ndarray,
+    held_pos: np.ndarray,
     seed: int,
     config: FoldConfig,
     ckpt: str | None,
 ) -> np.ndarray:
-    """Top-level task: fit one fold and (optionally) checkpoint its held-out logits."""
+    """Top-level task: fit one fold (rows ``train_pos`` of ``split``), predict rows
+    ``held_pos`` and (optionally) checkpoint those held-out logits."""
+    train, heldout = split.subset(train_pos), split.subset(held_pos)
     out = np.asarray(fold_fn(train, heldout, seed, config), dtype=np.float64)
     if ckpt is not None:
         with atomic_path(ckpt) as tmp, open(tmp, "wb") as fh:
@@ -381,11 +384,11 @@ def generalization_error(
             if ck is not None and ck.is_file():
                 logits[r, held] = np.load(ck, allow_pickle=False)
                 continue
-            train = s.subset(np.flatnonzero(fold_ids[r] != k))
+            # positions, not data: the split travels once per worker (run_tasks(common=...))
             task = (
                 fold_fn,
-                train,
-                s.subset(held),
+                np.flatnonzero(fold_ids[r] != k),
+                held,
                 int(seed) * 10007 + r * folds + k,
                 config,
                 None if ck is None else str(ck),
@@ -410,13 +413,13 @@ def generalization_error(
 
             bar = tqdm(total=len(pending), desc="K-fold fits", leave=False)
         for r, k, task in pending:
-            place(r, k, run_tasks(_run_fold, [task], executor)[0])
+            place(r, k, _run_fold(s, *task))
             if bar is not None:
                 bar.update(1)
         if bar is not None:
             bar.close()
     elif pending:
-        outs = run_tasks(_run_fold, [t for _, _, t in pending], executor)
+        outs = run_tasks(_run_fold, [t for _, _, t in pending], executor, common=(s,))
         for (r, k, _), out in zip(pending, outs, strict=True):
             place(r, k, out)
     if not np.isfinite(logits).all():

@@ -43,6 +43,7 @@ masks, different rounding): see :func:`fit_many` for the measured agreement and 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -399,10 +400,18 @@ def _pad(index_lists: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
 # --------------------------------------------------------------------------------------------
 
 
+_INIT_LOCK = threading.Lock()
+
+
 def _build(model_fn: Callable[..., nn.Module], seed: int, seeded: bool) -> nn.Module:
-    """``torch.manual_seed(seed); model_fn(seed) if seeded else model_fn()``."""
-    torch.manual_seed(int(seed))
-    return model_fn(int(seed)) if seeded else model_fn()
+    """``torch.manual_seed(seed); model_fn(seed) if seeded else model_fn()``.
+
+    Initialisation is the one use of torch's global RNG in the stacked trainer (shuffles and
+    dropout use per-model generators); the lock keeps groups trained on threads of one
+    process from interleaving their seeded initialisations."""
+    with _INIT_LOCK:
+        torch.manual_seed(int(seed))
+        return model_fn(int(seed)) if seeded else model_fn()
 
 
 def _stack_init(
@@ -490,8 +499,8 @@ def _fit_group(
                 w_low = [w.to(torch.bfloat16) for w in weights]
                 b_low = [None if b is None else b.to(torch.bfloat16) for b in biases]
                 h = x_low.index_select(0, pos.view(-1)).view(M, pos.shape[1], -1)
-            else:
-                h = x[pos]
+            else:  # the same gather as x[pos], ~3x faster on CPU
+                h = x.index_select(0, pos.view(-1)).view(M, pos.shape[1], -1)
             for kind, arg in plan:
                 if kind == "linear" and low:
                     h = _linear_bf16(h, w_low[arg], b_low[arg])
