@@ -87,7 +87,12 @@ class MCDropoutLearner:
         self.eval_batch_size = int(eval_batch_size)
         self.balanced_batches = bool(balanced_batches)
         self.dense_l2 = float(dense_l2)
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(
+                f"device: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}"
+            ) from exc
         self.model_: nn.Module | None = None
 
     def batch_size_for(self, n: int) -> int:

@@ -19,8 +19,10 @@ from ..active import (
     run_grid,
 )
 from ..models import gal_cnn, mlp, small_cnn
+from ..parallel.options import parse_executor
 from .app import app
 from .common import data_option, echo, prepare_data
+from .parallel_cmds import executor_option, scheduler_option, workers_option
 
 
 def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
@@ -83,6 +85,15 @@ def active_cmd(
     init: str = typer.Option("balanced", "--init", help="balanced | kmeans initial set"),
     seed: int = typer.Option(0, "--seed", help="seed of repeat 0 (repeat r uses seed + r)"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="folder with mnist.npz etc."),
+    dense_l2: float = typer.Option(
+        0.0,
+        "--dense-l2",
+        help="Gal's L2 (c/N)·Σw² on the first dense layer (his code: 3.5 with --epochs 50 --batch-size 128)",
+    ),
+    device: str = typer.Option("cpu", "--device", help="torch device: cpu | cuda | cuda:1 ..."),
+    executor: str = executor_option(),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
 ) -> None:
     """Active learning curves: test accuracy vs acquired labels, per acquisition and repeat."""
     acqs = [a.strip() for a in acquisition.split(",") if a.strip()]
@@ -107,6 +118,7 @@ def active_cmd(
             np.sort(np.random.default_rng(seed).choice(len(test), test_subset, replace=False))
         )
     factory = _model_factory(model, ds.input_shape, ds.num_classes)
+    spec = parse_executor(executor, scheduler=scheduler, workers=workers)
 
     def learner() -> MCDropoutLearner:
         return MCDropoutLearner(
@@ -117,7 +129,11 @@ def active_cmd(
             lr=lr,
             mc_samples=mc_samples,
             bayesian=not deterministic,
+            dense_l2=dense_l2,
+            device=device,
         )
+
+    learner()  # validate the learner's arguments before any run starts
 
     specs = []
     for r in range(repeats):
@@ -139,7 +155,14 @@ def active_cmd(
                     filter_tau if filter_tau == "dynamic" else float(filter_tau)
                 )
             specs.append(RunSpec(a, a, r, kw))
-    curves = run_grid(specs, learner, ds.train, test, out, resume=resume, progress=True, log=echo)
+    if spec.executor is not None:
+        echo(f"runs fanned out over: {spec.describe()}")
+        with spec.context() as ex:
+            curves = run_grid(specs, learner, ds.train, test, out, resume=resume, executor=ex)
+    else:
+        curves = run_grid(
+            specs, learner, ds.train, test, out, resume=resume, progress=True, log=echo
+        )
     plot_curves(curves, out / "curves.png", title=f"{data}: test accuracy vs acquired labels")
     r10, r5 = labels_to_reach(curves, 0.10), labels_to_reach(curves, 0.05)
     echo(f"\n{'acquisition':<20}{'to 10% err':>12}{'to 5% err':>12}{'final acc':>11}")
