@@ -86,15 +86,7 @@ def baal_step(model, x, t, batch_size, device="cpu"):
 
 
 def _learner(device: str) -> MCDropoutLearner:
-    return MCDropoutLearner(
-        gal_cnn,
-        epochs=GAL["epochs"],
-        batch_size=GAL["batch_size"],
-        lr=GAL["lr"],
-        dense_l2=GAL["dense_l2"],
-        mc_samples=GAL["T"],
-        device=device,
-    )
+    return MCDropoutLearner.gal_protocol(device=device)  # = GAL
 
 
 def _loop_kw(steps: int) -> dict:

@@ -85,18 +85,8 @@ GAL_SETTINGS = {
 
 
 def make_gal_learner(bayesian: bool = True, device: str = "cpu") -> MCDropoutLearner:
-    """Gal's training protocol (see the module docstring)."""
-    return MCDropoutLearner(
-        gal_cnn,
-        epochs=GAL_SETTINGS["epochs"],
-        batch_size=GAL_SETTINGS["batch_size"],
-        lr=GAL_SETTINGS["lr"],
-        dense_l2=GAL_SETTINGS["dense_l2"],
-        mc_samples=GAL_SETTINGS["mc_samples"],
-        bayesian=bayesian,
-        balanced_batches=GAL_SETTINGS["balanced_batches"],
-        device=device,
-    )
+    """Gal's training protocol (``MCDropoutLearner.gal_protocol``, = GAL_SETTINGS)."""
+    return MCDropoutLearner.gal_protocol(bayesian=bayesian, device=device)
 
 
 def make_learner(bayesian: bool = True) -> MCDropoutLearner:

@@ -295,3 +295,12 @@ def test_dense_l2_puts_gals_penalty_on_the_first_linear_layer_only():
         MCDropoutLearner(gal_cnn, dense_l2=-1)
     with pytest.raises(ValueError, match="optimizer"):
         MCDropoutLearner(gal_cnn, dense_l2=1.0, optimizer="adamw")._optimizer(model, 10)
+
+
+def test_gal_protocol_learner_settings():
+    from samplescope.models import gal_cnn
+
+    lr = MCDropoutLearner.gal_protocol(device="cpu", bayesian=False)
+    assert (lr.epochs, lr.batch_size, lr.lr, lr.dense_l2, lr.mc_samples) == (50, 128, 1e-3, 3.5, 20)
+    assert lr.model_fn is gal_cnn and not lr.bayesian
+    assert lr.epochs_for(1000) == 50 and lr.batch_size_for(1000) == 125  # 8 even batches

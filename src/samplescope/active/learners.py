@@ -95,6 +95,26 @@ class MCDropoutLearner:
             ) from exc
         self.model_: nn.Module | None = None
 
+    @classmethod
+    def gal_protocol(
+        cls, model_fn: Callable[[], nn.Module] | None = None, **overrides: Any
+    ) -> MCDropoutLearner:
+        """Gal et al. (2017)'s training as in their Keras code: ``gal_cnn``, 50 epochs of batch
+        128 per retrain, Adam 1e-3, L2 ``(3.5 / N) Σ w²`` on the dense layer, T = 20 MC
+        samples (the paper code used 100); ``overrides`` replace any of these (e.g.
+        ``device="cuda"``, ``bayesian=False``)."""
+        from ..models import gal_cnn
+
+        kw: dict[str, Any] = {
+            "epochs": 50,
+            "batch_size": 128,
+            "lr": 1e-3,
+            "dense_l2": 3.5,
+            "mc_samples": 20,
+        }
+        kw.update(overrides)
+        return cls(model_fn if model_fn is not None else gal_cnn, **kw)
+
     def batch_size_for(self, n: int) -> int:
         if not self.balanced_batches:
             # n = k·batch + 1 would leave a one-sample batch, which the trainer merges into the
