@@ -360,3 +360,13 @@ def test_hash_mask_statistics() -> None:
     assert torch.equal(hash_keep_mask(keys, pos, 400, 0.5), hash_keep_mask(keys, pos, 400, 0.5))
     with pytest.raises(ValueError, match="mask_rng"):
         predict_stochastic(mlp((1, 6, 6), 3, dropout=0.5), _images(3, 6), mask_rng="philox")
+
+
+def test_hash_multiply_is_exact_mod_2_32() -> None:
+    from samplescope.uncertainty.masks import _mul32
+
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([rng.integers(0, 2**32, 1000), [0, 1, 2**31, 2**32 - 1]])
+    for c in (0x7FEB352D, 0x846CA68B, 0x9E3779B1, 0x85EBCA6B):
+        got = _mul32(torch.as_tensor(xs, dtype=torch.int64), c).numpy()
+        assert [int(g) for g in got] == [(int(x) * c) % 2**32 for x in xs]

@@ -84,9 +84,11 @@ def run_grid(
 
     ``executor`` fans the runs out like every other fan-out of the library (None/"inprocess",
     "process", "dask", "ray" or any ``concurrent.futures.Executor``; see
-    :func:`samplescope.parallel.run_tasks`); ``learner_factory`` and the specs' factories
-    must then be picklable top-level functions. Each run owns its checkpoint directory and
-    ``curves.csv`` is rewritten atomically, so concurrent runs do not clash.
+    :func:`samplescope.parallel.run_tasks`); ``learner_factory`` and the specs then travel to
+    the workers (loky, Dask and Ray pickle closures with cloudpickle; a stdlib
+    ``ProcessPoolExecutor`` needs top-level functions). Workers log with ``print`` unless
+    ``log`` is None. Each run owns its checkpoint directory and ``curves.csv`` is rewritten
+    atomically, so concurrent runs do not clash.
     """
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
@@ -101,7 +103,15 @@ def run_grid(
             [(spec,) for spec in specs],
             executor,
             workers=workers,
-            common=(learner_factory, pool_split, test, str(out), resume, False, _print_log),
+            common=(
+                learner_factory,
+                pool_split,
+                test,
+                str(out),
+                resume,
+                False,
+                None if log is None else _print_log,  # a worker prints; callables may not pickle
+            ),
         )
     return _write_curves(out)
 

@@ -46,11 +46,17 @@ def mix_seed(*values: int) -> int:
     return h & ((1 << 63) - 1)
 
 
+def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:
+    """``(x · c) mod 2³²`` for int64 ``x`` in ``[0, 2³²)`` and a 32-bit constant ``c``, with no
+    int64 overflow: the product is split at 16 bits of ``c`` (every partial < 2⁴⁹)."""
+    lo, hi = c & 0xFFFF, c >> 16
+    return (x * lo + (((x * hi) & 0xFFFF) << 16)) & _M32
+
+
 def _hash32(x: torch.Tensor) -> torch.Tensor:
-    """32-bit integer finaliser on int64 tensors holding values in ``[0, 2³²)`` (no overflow:
-    every product stays below 2⁶⁰)."""
-    x = ((x ^ (x >> 16)) * 0x7FEB352D) & _M32
-    x = ((x ^ (x >> 15)) * 0x846CA68B) & _M32
+    """32-bit integer finaliser on int64 tensors holding values in ``[0, 2³²)``."""
+    x = _mul32(x ^ (x >> 16), 0x7FEB352D)
+    x = _mul32(x ^ (x >> 15), 0x846CA68B)
     return x ^ (x >> 16)
 
 
@@ -66,8 +72,9 @@ def hash_keep_mask(
         base = _hash32(k)
     else:
         pos = positions.to(dev).view(1, -1, 1)
-        base = _hash32(k ^ _hash32((pos * 0x9E3779B1 + 0x632BE5AB) & _M32))
-    f = (torch.arange(feat, device=dev, dtype=torch.int64) * 0x85EBCA6B & _M32).view(1, 1, -1)
+        pos = _mul32(pos & _M32, 0x9E3779B1)
+        base = _hash32(k ^ _hash32((pos + 0x632BE5AB) & _M32))
+    f = _mul32(torch.arange(feat, device=dev, dtype=torch.int64), 0x85EBCA6B).view(1, 1, -1)
     return (_hash32(base ^ f) >> 8) < int(round(keep * (1 << 24)))
 
 
