@@ -20,12 +20,17 @@ def _images(n: int, size: int = 12, seed: int = 0) -> np.ndarray:
 
 
 def _replay(
-    model: nn.Sequential, x: np.ndarray, samples: int, seed: int, consistent: bool
+    model: nn.Sequential,
+    x: np.ndarray,
+    samples: int,
+    seed: int,
+    consistent: bool,
+    rng: str = "bytes",
 ) -> np.ndarray:
     """Naive reference: S full forward passes, each dropout layer multiplying by the mask
-    the MaskSource assigns to (layer, sample, repeat)."""
+    the MaskSource (``rng`` = bytes or hash) assigns to (layer, sample, repeat)."""
     prefix, rest = split_at_first_dropout(model)
-    src = MaskSource(seed, consistent)
+    src = MaskSource(seed, consistent, rng=rng)
     n = len(x)
     out = []
     with torch.no_grad():
@@ -40,7 +45,9 @@ def _replay(
                         if isinstance(layer, nn.Dropout2d)
                         else tuple(h.shape[1:])
                     )
-                    if consistent:
+                    if rng == "hash":
+                        m = src.hash_mask(idx, keep, feat, s, s + 1, 0, n)[0].expand(n, *feat)
+                    elif consistent:
                         m = src.mask(idx, keep, feat, s, s + 1, 0, n)[0].expand(n, *feat)
                     else:
                         m = torch.cat(
@@ -288,27 +295,6 @@ def test_shards_with_offsets_equal_one_pass() -> None:
 # --- counter-based hash masks (the accelerator default; any device with mask_rng="hash") ---
 
 
-def _replay_hash(model: nn.Sequential, x: np.ndarray, samples: int, seed: int, consistent: bool):
-    """Naive S full passes with the hash masks of (layer, repeat, absolute position)."""
-    prefix, rest = split_at_first_dropout(model)
-    src = MaskSource(seed, consistent, rng="hash")
-    n = len(x)
-    out = []
-    with torch.no_grad():
-        model.eval()
-        for s in range(samples):
-            h = prefix(torch.as_tensor(x))
-            for idx, layer in enumerate(rest):
-                if isinstance(layer, nn.modules.dropout._DropoutNd):
-                    keep = 1 - layer.p
-                    m = src.hash_mask(idx, keep, tuple(h.shape[1:]), s, s + 1, 0, n)[0]
-                    h = h * m.expand(n, *h.shape[1:]) / keep
-                else:
-                    h = layer(h)
-            out.append(torch.softmax(h, -1).numpy())
-    return np.stack(out)
-
-
 @pytest.mark.parametrize("consistent", [False, True])
 def test_hash_masks_fast_path_equals_naive_loop(consistent: bool) -> None:
     torch.manual_seed(0)
@@ -317,7 +303,7 @@ def test_hash_masks_fast_path_equals_naive_loop(consistent: bool) -> None:
     ours = predict_stochastic(
         model, x, samples=7, batch_size=41, seed=3, consistent_masks=consistent, mask_rng="hash"
     )
-    np.testing.assert_allclose(ours, _replay_hash(model, x, 7, 3, consistent), atol=2e-6)
+    np.testing.assert_allclose(ours, _replay(model, x, 7, 3, consistent, rng="hash"), atol=2e-6)
     # a different mask source from the CPU bytes default, equally valid
     other = predict_stochastic(model, x, samples=7, seed=3, consistent_masks=consistent)
     assert not np.allclose(ours, other)
