@@ -211,7 +211,7 @@ def labels_to_accuracy(history: list[dict], target: float, initial: int = 20) ->
 
 
 def curves_main(args) -> None:
-    from samplescope.parallel import run_tasks
+    from samplescope.executors import run_tasks
 
     ds = load_dataset("mnist")
     train, test = ds.train, ds.test

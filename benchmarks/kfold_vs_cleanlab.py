@@ -5,9 +5,10 @@ Same model (MLP D-256-128-C, Adam lr 1e-3, batch 128), same stratified folds (cl
 the same), same epochs. cleanlab's ``estimate_cv_predicted_probabilities`` gets our torch MLP
 wrapped as a scikit-learn classifier (trained by ``samplescope.training.fit``) and fits
 the folds one after another; ours trains all K fold models at once
-(``samplescope.parallel.heldout_logits`` with ``vectorize="auto"``: stacked weights when
-:func:`should_vectorize` says it wins — digits yes, the MNIST 784-256-128-10 MLP no, where it
-trains them one by one) and then computes the
+(``samplescope.training.heldout_logits``, the cross-fitting engine's building block, with
+``vectorize="auto"``: stacked weights and the fused Adam step wherever
+:func:`should_vectorize` says stacking wins — since the redesign (issue 12) that includes the
+compute-bound MNIST 784-256-128-10 MLP) and then computes the
 generalization-error table (issue 3's cross-entropy decomposition). Also timed: issue 3's
 ``generalization_error`` as wired today (one fit per fold, in-process), and the agreement of
 the out-of-fold probabilities (same seeds -> same models).
@@ -16,12 +17,10 @@ Full: digits (1 347) and MNIST 10 000 training images, K = 5, 5 epochs. Quick: d
 epochs.
 
 Two more variants of ours against the same cleanlab baseline (fp32 wrapped model):
-``precision="bf16"`` (mixed precision, stacked — also on MNIST where fp32 "auto" trains the
-folds one by one; bf16 matmuls, fp32 master weights and Adam state, fused Adam step by
-default) and, to tell its two ingredients apart, fp32 stacked with ``exact=False`` (the same
-fused Adam step, fp32 matmuls). Their note gives the agreement with our fp32 result (which
-equals cleanlab's): max / mean |Δp| of the out-of-fold probabilities and the out-of-fold
-accuracy of both.
+``precision="bf16"`` (mixed precision: bf16 matmuls, fp32 master weights and Adam state) and
+``exact=True`` (stacked, op-by-op Adam: the arithmetic of ``torch.optim`` — it equals
+cleanlab's probabilities to float rounding). Every note gives the agreement with the exact
+result: max / mean |Δp| of the out-of-fold probabilities and the out-of-fold accuracy of both.
 """
 
 from __future__ import annotations
@@ -36,8 +35,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from samplescope.models import mlp
 
 BF16 = {"precision": "bf16"}
+EXACT = {"vectorize": True, "exact": True}
 VARIANTS = {  # tag -> extra heldout_logits arguments (ours, stacked)
-    "fp32 fused Adam": {"vectorize": True, "exact": False},
+    "fp32 exact": EXACT,
     "bf16": BF16,
 }
 
@@ -49,12 +49,12 @@ def _softmax(z):
 
 
 def _agreement(p_ref, p, y):
-    """max / mean |Δp| against our fp32 result and the out-of-fold accuracy of both."""
+    """max / mean |Δp| against our exact fp32 result and the out-of-fold accuracy of both."""
     d = np.abs(p - p_ref)
     acc = lambda q: float((q.argmax(-1) == y).mean())  # noqa: E731
     return (
-        f"vs fp32: max|dp| {d.max():.1e} mean|dp| {d.mean():.1e}; "
-        f"OOF acc fp32 {acc(p_ref):.4f} / this {acc(p):.4f}"
+        f"vs exact fp32: max|dp| {d.max():.1e} mean|dp| {d.mean():.1e}; "
+        f"OOF acc exact {acc(p_ref):.4f} / this {acc(p):.4f}"
     )
 
 
@@ -133,7 +133,7 @@ def _run(name: str, E: int) -> list[dict]:
         generalization_error,
         stratified_fold_ids,
     )
-    from samplescope.parallel import heldout_logits
+    from samplescope.training import heldout_logits
 
     s, X = _data(name)
     K, seed = 5, 0
@@ -156,10 +156,10 @@ def _run(name: str, E: int) -> list[dict]:
         clf = TorchMLPClassifier(C, (256, 128), epochs=E, batch_size=128, seed=seed)
         return estimate_cv_predicted_probabilities(X, s.y, clf=clf, cv_n_folds=K, seed=seed)
 
-    def gen_error_now():
+    def gen_error_now(vectorize=False):
         kw = {}
         if "vectorize" in inspect.signature(generalization_error).parameters:
-            kw["vectorize"] = False
+            kw["vectorize"] = vectorize
         return generalization_error(
             (X, s.y),
             C,
@@ -175,17 +175,18 @@ def _run(name: str, E: int) -> list[dict]:
     fns = {"ours": ours, "cleanlab": cleanlab}
     fns.update({v: functools.partial(ours, **kw) for v, kw in VARIANTS.items()})
     best, outs = best_of(fns, reps=2)
-    p_ours, p_cl = outs["ours"][0], outs["cleanlab"]
-    agree = float(np.abs(p_ours - p_cl).max())
+    p_exact, p_cl = outs["fp32 exact"][0], outs["cleanlab"]
+    agree = float(np.abs(p_exact - p_cl).max())
     rows = [
         row(
             f"K-fold gen. error, {name}, K={K}, E={E}",
-            "heldout_logits (auto) + CE decomposition",
+            "heldout_logits (auto: stacked, fused Adam) + CE decomposition",
             best["ours"],
             "cleanlab estimate_cv_predicted_probabilities",
             best["cleanlab"],
             target=">= 2x",
-            note=f"max |p_ours - p_cleanlab| = {agree:.1e} (same seeds, same folds)",
+            note=_agreement(p_exact, outs["ours"][0], s.y)
+            + f"; exact vs cleanlab max|dp| {agree:.1e} (same seeds, same folds)",
         )
     ]
     for v, kw in VARIANTS.items():
@@ -197,7 +198,7 @@ def _run(name: str, E: int) -> list[dict]:
                 "cleanlab estimate_cv_predicted_probabilities (fp32)",
                 best["cleanlab"],
                 target=">= 2x",
-                note=_agreement(p_ours, outs[v][0], s.y),
+                note=_agreement(p_exact, outs[v][0], s.y),
             )
         )
     # Zhou's protocol: R = 3 repeats (what generalization_error computes by default);
@@ -230,7 +231,12 @@ def _run(name: str, E: int) -> list[dict]:
             for r in range(R)
         ]
 
-    fns_r = {"ours": ours_r, "cleanlab": cleanlab_r, "bf16": functools.partial(ours_r, **BF16)}
+    fns_r = {
+        "ours": ours_r,
+        "cleanlab": cleanlab_r,
+        "bf16": functools.partial(ours_r, **BF16),
+        "exact": functools.partial(ours_r, **EXACT),
+    }
     best_r, outs_r = best_of(fns_r, reps=1)
     rows.append(
         row(
@@ -240,6 +246,7 @@ def _run(name: str, E: int) -> list[dict]:
             f"cleanlab CV called {R}x",
             best_r["cleanlab"],
             target=">= 2x",
+            note=_agreement(outs_r["exact"], outs_r["ours"], s.y),
         )
     )
     rows.append(
@@ -250,10 +257,23 @@ def _run(name: str, E: int) -> list[dict]:
             f"cleanlab CV called {R}x (fp32)",
             best_r["cleanlab"],
             target=">= 2x",
-            note=_agreement(outs_r["ours"], outs_r["bf16"], s.y),
+            note=_agreement(outs_r["exact"], outs_r["bf16"], s.y),
         )
     )
-    t_seq, _ = best_of({"seq": gen_error_now}, reps=1)
+    t_seq, _ = best_of(
+        {"seq": gen_error_now, "engine": functools.partial(gen_error_now, "auto")}, reps=1
+    )
+    rows.append(
+        row(
+            f"K-fold gen. error, {name}, default engine",
+            "generalization_error (default: crossfit engine, auto)",
+            t_seq["engine"],
+            "cleanlab estimate_cv_predicted_probabilities",
+            best["cleanlab"],
+            target=">= 2x",
+            note="the public entry point, folds/seeds of the engine's scheme",
+        )
+    )
     rows.append(
         row(
             f"K-fold gen. error, {name}, one fit per fold",

@@ -51,7 +51,7 @@ def child(n: int, out: str) -> None:
 
     from samplescope.data import load_dataset
     from samplescope.models import mlp
-    from samplescope.parallel import LogitScorer, SyntheticPool, stream_scores
+    from samplescope.scoring import LogitScorer, SyntheticPool, stream_scores
     from samplescope.training import fit
 
     torch.set_num_threads(1)

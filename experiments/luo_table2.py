@@ -46,7 +46,7 @@ import torch
 from samplescope.data import load_dataset
 from samplescope.io import atomic_torch_save, atomic_write_json
 from samplescope.models import default_model
-from samplescope.parallel import run_tasks
+from samplescope.executors import run_tasks
 from samplescope.trust import (
     METRIC_COLUMNS,
     TrustConfig,

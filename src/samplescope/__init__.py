@@ -2,8 +2,9 @@
 
 Conventions: logits ``(N, C)``; stochastic outputs ``(S, N, C)``; per-sample scores
 ``(N,)``. Difficulty scores are higher = harder; trust scores higher = more trustworthy.
-Sub-packages: ``data``, ``models``, ``training``, ``difficulty``, ``weighting``,
-``uncertainty``, ``metrics``, ``trust``, ``active``, ``parallel``, ``io``, ``report``.
+Sub-packages, bottom to top: ``functional``, ``executors``, ``models``, ``io``, ``data``,
+``metrics``, ``training``, ``uncertainty``, ``difficulty``, ``weighting``, ``trust``,
+``active``, ``scoring``, ``report``, ``cli`` (README, "Architecture").
 """
 
 from . import metrics
@@ -30,10 +31,11 @@ from .difficulty import (
     per_sample_grad_norms,
     register_measure,
 )
+from .executors import executor_context, run_tasks
 from .io import ScoreTable
 from .models import default_model, gal_cnn, mlp, resnet, small_cnn
-from .parallel import executor_context, fit_many, run_tasks, stream_scores
-from .training import Callback, evaluate, fit, predict_logits
+from .scoring import stream_scores
+from .training import Callback, crossfit, evaluate, fit, fit_many, predict_logits
 from .trust import (
     TrustOracle,
     get_trust_loss,
@@ -79,6 +81,7 @@ __all__ = [
     "chain",
     "chi2_divergence",
     "compute_measures",
+    "crossfit",
     "decompose",
     "default_model",
     "evaluate",

@@ -28,9 +28,9 @@ def test_active_cli_curves_resume_and_process_pool(tmp_path):
     a = tmp_path / "a"
     r = run(*COMMON, "--out", str(a))
     assert r.returncode == 0, r.stderr
-    assert "to 10% err" in r.stdout and "bald" in r.stdout
+    assert "to 10% err" in r.stdout and "mutual_information" in r.stdout
     curves = pd.read_csv(a / "curves.csv")
-    assert set(curves["label"]) == {"bald", "random"}
+    assert set(curves["label"]) == {"mutual_information", "random"}  # old name "bald" accepted
     assert len(curves) == 2 * 2 * 3  # acquisitions × repeats × (steps + 1) evaluations
     assert sorted(curves["n_acquired"].unique()) == [0, 10, 20]
     assert (a / "curves.png").stat().st_size > 1000

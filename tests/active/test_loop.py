@@ -203,6 +203,14 @@ def test_extending_a_finished_run_equals_a_longer_run(digits, tmp_path):
     assert [r["n_labelled"] for r in ext.history] == [10, 13, 16]
 
 
+def test_checkpoints_under_old_acquisition_names_resume(digits):
+    pool_split, test = digits
+    loop = ActiveLoop(_learner(), pool_split, test, acquisition="bald")
+    assert loop.acquisition.name == "mutual_information"  # canonical name in new checkpoints
+    assert loop._same_acquisition("bald") and loop._same_acquisition("mutual_information")
+    assert not loop._same_acquisition("max_entropy") and not loop._same_acquisition(None)
+
+
 def test_balanced_batches_avoid_tiny_last_batch():
     lr = MCDropoutLearner(lambda: None, batch_size=64, updates=15)
     assert (

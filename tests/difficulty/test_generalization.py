@@ -245,7 +245,7 @@ def test_fold_tasks_carry_positions_and_the_split_travels_once(digits):
     """Executor tasks hold row positions; the data goes through run_tasks(common=) once
     (on Dask: scattered to every worker instead of embedded in every task)."""
     from samplescope.data.split import DataSplit
-    from samplescope.parallel import InProcessExecutor
+    from samplescope.executors import InProcessExecutor
 
     class Recording(InProcessExecutor):
         def __init__(self):

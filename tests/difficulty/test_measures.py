@@ -13,10 +13,17 @@ from samplescope.difficulty import (
     MEASURE_KINDS,
     class_proportion_score,
     compute_measures,
+    expected_entropy_score,
     get_measure,
     list_measures,
+    mean_std_score,
+    measure_aliases,
     mutual_information_score,
+    predictive_entropy_score,
     predictive_variance_score,
+    register_measure,
+    register_measure_alias,
+    variation_ratio_score,
 )
 from samplescope.io import ScoreTable
 
@@ -42,6 +49,54 @@ def test_stochastic_hand_computed_and_limits():
         predictive_variance_score(np.ones((2, 3)))
     with pytest.raises(ValueError, match="probs"):
         mutual_information_score(np.full((2, 1, 2), 0.9))
+
+
+def test_stochastic_vote_and_spread_by_hand():
+    p = np.array([[[0.9, 0.1]], [[0.2, 0.8]], [[0.6, 0.4]]])  # votes 0, 1, 0
+    np.testing.assert_allclose(variation_ratio_score(p), [1 - 2 / 3])
+    std = np.array([0.9, 0.2, 0.6]).std()  # the same for both classes (p_1 = 1 - p_0)
+    np.testing.assert_allclose(mean_std_score(p), [std])
+    same = np.repeat(p[:1], 4, axis=0)
+    np.testing.assert_allclose(variation_ratio_score(same), 0.0)
+    np.testing.assert_allclose(mean_std_score(same), 0.0, atol=1e-7)
+    h = lambda q: -(q * np.log(q)).sum()  # noqa: E731
+    np.testing.assert_allclose(predictive_entropy_score(p), [h(p.mean(0)[0])])
+    np.testing.assert_allclose(expected_entropy_score(p), [np.mean([h(q[0]) for q in p])])
+    with pytest.raises(ValueError, match="labels"):
+        variation_ratio_score(p, [0, 1])
+
+
+def test_stochastic_measures_canonical_names_and_aliases():
+    assert set(list_measures("stochastic")) == {
+        "expected_entropy",
+        "mean_std",
+        "mutual_information",
+        "predictive_entropy",
+        "predictive_variance",
+        "variation_ratio",
+    }
+    aliases = measure_aliases()
+    assert aliases == {
+        "aleatoric": "expected_entropy",
+        "bald": "mutual_information",
+        "epistemic": "mutual_information",
+        "max_entropy": "predictive_entropy",
+        "predictive_trace": "predictive_variance",
+        "total": "predictive_entropy",
+        "variation_ratios": "variation_ratio",
+    }
+    assert not set(aliases) & set(list_measures())  # aliases are not listed
+    for old, new in aliases.items():
+        assert get_measure(old) is get_measure(new) and get_measure(old).name == new
+    with pytest.raises(ValueError, match="already an alias"):
+        register_measure("bald", "stochastic", "x")(lambda p, y=None: p)
+    with pytest.raises(ValueError, match="alias"):
+        register_measure_alias("loss", "mutual_information")
+    with pytest.raises(ValueError, match="alias"):
+        register_measure_alias("bald", "predictive_variance")
+    with pytest.raises(ValueError, match="registered measure"):
+        register_measure_alias("x", "nope")
+    register_measure_alias("bald", "mutual_information")  # re-registering the same is a no-op
 
 
 @settings(max_examples=30, deadline=None)

@@ -76,3 +76,14 @@ def test_registry():
     assert {"loss", "confidence", "margin", "entropy"} <= set(list_measures("logits"))
     with pytest.raises(ValueError, match="measure: expected one of"):
         get_measure("nope")
+
+
+def test_logit_measures_are_the_functional_core():
+    from samplescope import functional as F
+
+    z = np.random.default_rng(0).normal(size=(12, 4)) * 3
+    y = np.arange(12) % 4
+    np.testing.assert_array_equal(margin_score(z, y), F.logit_margin(z, y))
+    np.testing.assert_array_equal(entropy_score(z), F.entropy(F.softmax(z)))
+    np.testing.assert_allclose(loss_score(z, y), -F.log_softmax(z)[np.arange(12), y])
+    np.testing.assert_allclose(confidence_score(z, y), 1 - F.softmax(z)[np.arange(12), y])

@@ -93,9 +93,13 @@ def test_uncertainty_mc_dropout_digits(tmp_path, run) -> None:
     assert r.returncode == 0, r.stderr
     df = pd.read_csv(out)
     assert len(df) == 450
-    assert {"sample_id", "label", "total", "aleatoric", "epistemic"} <= set(df.columns)
-    np.testing.assert_allclose(df.aleatoric + df.epistemic, df.total, atol=1e-9)
-    assert (df.epistemic >= 0).all() and df.epistemic.max() > 0
+    cols = {"predictive_entropy", "expected_entropy", "mutual_information", "predictive_variance"}
+    assert {"sample_id", "label"} | cols <= set(df.columns)
+    assert not {"total", "aleatoric", "epistemic"} & set(df.columns)  # old names are gone
+    np.testing.assert_allclose(
+        df.expected_entropy + df.mutual_information, df.predictive_entropy, atol=1e-9
+    )
+    assert (df.mutual_information >= 0).all() and df.mutual_information.max() > 0
     r = run("uncertainty", "--data", "digits", "--method", "bayes", "--out", str(out))
     assert r.returncode == 2 and "method" in r.stderr
 
@@ -141,4 +145,4 @@ def test_uncertainty_ensemble_and_tta(tmp_path, run) -> None:
         assert r.returncode == 0, r.stderr
         assert f"S = {samples}" in r.stdout
         df = pd.read_csv(out)
-        assert len(df) == 450 and (df.epistemic >= 0).all()
+        assert len(df) == 450 and (df.mutual_information >= 0).all()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import samplescope.uncertainty
+from samplescope import functional as F
 from samplescope.difficulty import get_measure, list_measures
 from samplescope.uncertainty import (
     decompose,
@@ -31,9 +35,9 @@ def test_hand_computed_bald() -> None:
     p = np.array([[[0.9, 0.1]], [[0.1, 0.9]]])
     h = -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))
     d = decompose(p)
-    assert d["total"][0] == pytest.approx(np.log(2))
-    assert d["aleatoric"][0] == pytest.approx(h)
-    assert d["epistemic"][0] == pytest.approx(np.log(2) - h)
+    assert d["predictive_entropy"][0] == pytest.approx(np.log(2))
+    assert d["expected_entropy"][0] == pytest.approx(h)
+    assert d["mutual_information"][0] == pytest.approx(np.log(2) - h)
     # predictive variance: mean ||p_s||^2 - ||mean p||^2 = 0.82 - 0.5
     assert predictive_variance(p)[0] == pytest.approx(0.82 - 0.5)
 
@@ -46,11 +50,11 @@ def test_limits() -> None:
     uniform = np.full((3, 2, 5), 0.2)
     assert np.allclose(predictive_entropy(uniform), np.log(5))
     onehot = np.eye(3)[None, [0, 1, 2]]
-    assert np.all(decompose(onehot)["total"] == 0)
+    assert np.all(decompose(onehot)["predictive_entropy"] == 0)
     # S one-hot votes spread uniformly over C classes: all uncertainty is epistemic
     votes = np.eye(4)[:, None, :]
     d = decompose(votes)
-    assert d["aleatoric"][0] == 0 and d["epistemic"][0] == pytest.approx(np.log(4))
+    assert d["expected_entropy"][0] == 0 and d["mutual_information"][0] == pytest.approx(np.log(4))
 
 
 @settings(max_examples=60, deadline=None)
@@ -64,15 +68,15 @@ def test_limits() -> None:
 def test_properties(s: int, n: int, c: int, seed: int, sharp: float) -> None:
     p = _random(s, n, c, seed, sharp)
     d = decompose(p)
-    assert np.all(d["epistemic"] >= 0)
-    assert np.all(d["epistemic"] <= d["total"] + 1e-12)
-    assert np.all(d["aleatoric"] >= 0) and np.all(d["total"] <= np.log(c) + 1e-9)
-    np.testing.assert_allclose(d["aleatoric"] + d["epistemic"], d["total"], atol=1e-12)
+    h, e, mi = d["predictive_entropy"], d["expected_entropy"], d["mutual_information"]
+    assert np.all(mi >= 0) and np.all(mi <= h + 1e-12)
+    assert np.all(e >= 0) and np.all(h <= np.log(c) + 1e-9)
+    np.testing.assert_allclose(e + mi, h, atol=1e-12)
     assert np.all(predictive_variance(p) >= 0)
-    np.testing.assert_allclose(expected_entropy(p), d["aleatoric"], atol=1e-12)
+    np.testing.assert_allclose(expected_entropy(p), e, atol=1e-12)
     # order of the S samples does not matter
     perm = np.random.default_rng(seed).permutation(s)
-    np.testing.assert_allclose(decompose(p[perm])["epistemic"], d["epistemic"], atol=1e-12)
+    np.testing.assert_allclose(decompose(p[perm])["mutual_information"], mi, atol=1e-12)
 
 
 def test_registry_measures() -> None:
@@ -94,6 +98,28 @@ def test_registry_measures() -> None:
     )
     with pytest.raises(ValueError, match="labels"):
         get_measure("predictive_entropy")(p, y[:3])
+
+
+def test_wrappers_equal_the_functional_core() -> None:
+    p = _random(5, 12, 4, 3)
+    d = decompose(p)
+    assert set(d) == {"predictive_entropy", "expected_entropy", "mutual_information"}
+    for k, v in F.decompose(p).items():
+        np.testing.assert_array_equal(d[k], v)
+    np.testing.assert_array_equal(predictive_variance(p), F.predictive_variance(p))
+    np.testing.assert_array_equal(mutual_information(p), F.mutual_information(p))
+
+
+def test_uncertainty_imports_nothing_above_it() -> None:
+    """uncertainty sits below difficulty/weighting/trust/active/scoring/report/cli."""
+    upper = {"difficulty", "weighting", "trust", "active", "scoring", "report", "cli"}
+    for path in Path(samplescope.uncertainty.__file__).resolve().parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                mod = node.module or ""
+                if node.level == 2 or mod.startswith("samplescope."):
+                    top = mod.removeprefix("samplescope.").split(".")[0]
+                    assert top not in upper, f"{path.name} imports {mod}"
 
 
 def test_registration_from_either_import_order() -> None:

@@ -172,11 +172,11 @@ def test_deterministic_model_has_zero_mutual_information() -> None:
     model.insert(2, nn.Dropout(0.0))
     p = predict_stochastic(model, _images(30, 6), samples=6)
     d = decompose(p)
-    assert np.all(d["epistemic"] < 1e-12)
-    np.testing.assert_allclose(d["total"], d["aleatoric"], atol=1e-12)
+    assert np.all(d["mutual_information"] < 1e-12)
+    np.testing.assert_allclose(d["predictive_entropy"], d["expected_entropy"], atol=1e-12)
     # an ensemble of the same model twice: also 0
     pe = predict_stochastic(None, _images(30, 6), "ensemble", samples=None, members=[model, model])
-    assert np.all(decompose(pe)["epistemic"] < 1e-7)
+    assert np.all(decompose(pe)["mutual_information"] < 1e-7)
 
 
 def test_fallback_for_non_sequential_models() -> None:

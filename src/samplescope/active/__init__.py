@@ -5,6 +5,7 @@ Acquisition scores are **higher = acquire first**; stochastic predictions are ``
 
 from .acquisitions import (
     Acquisition,
+    acquisition_aliases,
     acquisition_scores,
     bald,
     get_acquisition,
@@ -42,6 +43,7 @@ __all__ = [
     "NoisyOracle",
     "Pool",
     "RunSpec",
+    "acquisition_aliases",
     "acquisition_scores",
     "bald",
     "balanced_random_initial_set",

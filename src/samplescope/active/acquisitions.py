@@ -3,38 +3,47 @@
 Every acquisition maps stacked probabilities ``probs (S, N, C)`` (S MC-dropout samples,
 ensemble members, or S = 1 for a deterministic model) to per-sample scores ``(N,)``:
 **higher = more worth labelling** (acquire the top-k). Definitions follow Gal, Islam &
-Ghahramani (2017), "Deep Bayesian Active Learning with Image Data", §3, with p̄ = mean_s p_s:
+Ghahramani (2017), "Deep Bayesian Active Learning with Image Data", §3, with p̄ = mean_s p_s;
+the formulas live in :mod:`samplescope.functional` (one function per quantity). Registered
+names are the canonical ones; old names are aliases that :func:`get_acquisition` resolves
+(to the canonical :class:`Acquisition`, whose ``name`` is canonical):
 
-- ``max_entropy``       H[p̄] = -Σ_c p̄_c log p̄_c                     (predictive entropy)
-- ``bald``              H[p̄] - mean_s H[p_s]                          (mutual information)
-- ``variation_ratios``  1 - (count of the modal argmax class over S)/S  (Gal's mode count,
-                        *not* 1 - max p̄)
-- ``mean_std``          mean_c sqrt(E_s[p_{s,c}²] - (E_s p_{s,c})²)     (a standard deviation,
-                        Baal's "mean std" is a variance)
-- ``predictive_trace``  Σ_c Var_s[p_{s,c}], the trace of the covariance of the stochastic
-                        output (report §4; :class:`LastLayerLearner` replaces it by the trace
-                        of its analytic predictive covariance)
-- ``random``            uniform noise (needs ``rng``)
-- ``least_confidence``  1 - max_c p̄_c;  ``margin``  -(p̄_(1) - p̄_(2));  ``entropy`` H[p̄]
-                        (classic uncertainty sampling for deterministic models, S = 1).
+- ``predictive_entropy``   H[p̄] = -Σ_c p̄_c log p̄_c  (aliases ``max_entropy``, ``entropy``;
+                           with S = 1 the classic entropy sampling)
+- ``mutual_information``   H[p̄] - mean_s H[p_s], BALD (aliases ``bald``, ``epistemic``)
+- ``variation_ratio``      1 - (count of the modal argmax class over S)/S, Gal's mode count,
+                           *not* 1 - max p̄ (alias ``variation_ratios``)
+- ``mean_std``             mean_c std_s p_{s,c} (a standard deviation, Kampffmeyer 2016;
+                           Baal's "mean std" is a variance)
+- ``predictive_variance``  Σ_c Var_s[p_{s,c}], the trace of the covariance of the stochastic
+                           output (alias ``predictive_trace``; report §4;
+                           :class:`LastLayerLearner` replaces it by the trace of its analytic
+                           predictive covariance)
+- ``random``               uniform noise (needs ``rng``)
+- ``least_confidence``     1 - max_c p̄_c;  ``margin``  -(p̄_(1) - p̄_(2))
+                           (classic uncertainty sampling for deterministic models, S = 1).
 
-Natural logarithms throughout. Register new ones with :func:`register_acquisition`.
+The Python functions keep their historical names (``max_entropy``, ``bald``,
+``variation_ratios``, ``predictive_trace``). Natural logarithms throughout. Register new
+ones with :func:`register_acquisition`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .. import functional as F
 from .._validation import check_stochastic_probs
 
 __all__ = [
     "Acquisition",
     "register_acquisition",
     "list_acquisitions",
+    "acquisition_aliases",
     "get_acquisition",
     "acquisition_scores",
     "max_entropy",
@@ -47,16 +56,14 @@ __all__ = [
     "margin_scores",
 ]
 
-_EPS = 1e-12
-
 
 @dataclass(frozen=True)
 class Acquisition:
     """A registered acquisition: ``fn(probs (S, N, C), rng) -> (N,)``, higher = acquire first.
 
     ``stochastic`` says whether the score needs several samples (S > 1) to be meaningful
-    (BALD, variation ratios and mean STD are identically 0 for S = 1); ``needs_model`` is
-    False for scores that ignore the predictions (random).
+    (BALD, variation ratio, mean STD and predictive variance are identically 0 for S = 1);
+    ``needs_model`` is False for scores that ignore the predictions (random).
     """
 
     name: str
@@ -70,36 +77,63 @@ class Acquisition:
 
 
 _REGISTRY: dict[str, Acquisition] = {}
+_ALIASES: dict[str, str] = {}
 
 
 def register_acquisition(
-    name: str, *, stochastic: bool = False, needs_model: bool = True, description: str = ""
+    name: str,
+    *,
+    stochastic: bool = False,
+    needs_model: bool = True,
+    description: str = "",
+    aliases: Iterable[str] = (),
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
-    """Decorator registering ``fn(probs (S, N, C), rng) -> (N,)`` as acquisition ``name``."""
+    """Decorator registering ``fn(probs (S, N, C), rng) -> (N,)`` as acquisition ``name``.
+
+    ``aliases``: other names :func:`get_acquisition` resolves to this one (not listed by
+    :func:`list_acquisitions` unless ``include_aliases=True``).
+    """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name: expected a non-empty string, got {name!r}")
+    aliases = tuple(aliases)
 
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        if name in _REGISTRY and _REGISTRY[name].fn is not fn:
+        if name in _ALIASES or (name in _REGISTRY and _REGISTRY[name].fn is not fn):
             raise ValueError(f"name: acquisition {name!r} is already registered")
+        for a in aliases:
+            if a in _REGISTRY or _ALIASES.get(a, name) != name:
+                raise ValueError(f"aliases: acquisition {a!r} is already registered")
         _REGISTRY[name] = Acquisition(name, fn, stochastic, needs_model, description)
+        _ALIASES.update(dict.fromkeys(aliases, name))
         return fn
 
     return deco
 
 
-def list_acquisitions(*, stochastic: bool | None = None) -> list[str]:
-    """Registered acquisition names, sorted (optionally only the (non-)stochastic ones)."""
-    return sorted(
-        n for n, a in _REGISTRY.items() if stochastic is None or a.stochastic == stochastic
-    )
+def list_acquisitions(
+    *, stochastic: bool | None = None, include_aliases: bool = False
+) -> list[str]:
+    """Canonical acquisition names, sorted (optionally only the (non-)stochastic ones).
+
+    ``include_aliases=True`` adds the accepted old names (e.g. for CLI choices).
+    """
+    names = [n for n, a in _REGISTRY.items() if stochastic is None or a.stochastic == stochastic]
+    if include_aliases:
+        names += [a for a, n in _ALIASES.items() if n in names]
+    return sorted(names)
+
+
+def acquisition_aliases() -> dict[str, str]:
+    """``{alias: canonical name}`` of the registered aliases."""
+    return dict(sorted(_ALIASES.items()))
 
 
 def get_acquisition(name: str) -> Acquisition:
-    """The acquisition ``name`` (``ValueError`` listing the choices otherwise)."""
-    if name not in _REGISTRY:
+    """The acquisition ``name`` or aliased ``name`` (``ValueError`` listing the choices otherwise)."""
+    acq = _REGISTRY.get(_ALIASES.get(name, name))
+    if acq is None:
         raise ValueError(f"acquisition: expected one of {list_acquisitions()}, got {name!r}")
-    return _REGISTRY[name]
+    return acq
 
 
 def acquisition_scores(name: str, probs: Any, *, seed: int | None = None) -> np.ndarray:
@@ -107,38 +141,7 @@ def acquisition_scores(name: str, probs: Any, *, seed: int | None = None) -> np.
     return get_acquisition(name)(probs, np.random.default_rng(seed))
 
 
-# --- internal computations (no validation) -------------------------------------------------
-
-
-def _entropy(p: np.ndarray) -> np.ndarray:
-    """Entropy along the last axis (nats), 0·log 0 = 0."""
-    return -np.sum(p * np.log(np.clip(p, _EPS, None)), axis=-1)
-
-
-def _compute_max_entropy(probs: np.ndarray) -> np.ndarray:
-    return _entropy(probs.mean(axis=0))
-
-
-def _compute_bald(probs: np.ndarray) -> np.ndarray:
-    mi = _entropy(probs.mean(axis=0)) - _entropy(probs).mean(axis=0)
-    return np.maximum(mi, 0.0)  # clip tiny negative round-off; MI >= 0 exactly
-
-
-def _compute_variation_ratios(probs: np.ndarray) -> np.ndarray:
-    s, n, c = probs.shape
-    votes = probs.argmax(axis=2)  # (S, N)
-    counts = np.zeros((n, c), dtype=np.int64)
-    np.add.at(counts, (np.broadcast_to(np.arange(n), (s, n)), votes), 1)
-    return 1.0 - counts.max(axis=1) / s
-
-
-def _compute_mean_std(probs: np.ndarray) -> np.ndarray:
-    # E[p²] - E[p]² computed as E[(p - E p)²] (same value, no cancellation round-off)
-    var = ((probs - probs.mean(axis=0)) ** 2).mean(axis=0)
-    return np.sqrt(var).mean(axis=1)
-
-
-# --- registered acquisitions -----------------------------------------------------------------
+# --- registered acquisitions (inputs validated by Acquisition.__call__) ----------------------
 
 
 @register_acquisition("random", needs_model=False, description="uniform random scores (baseline)")
@@ -149,36 +152,44 @@ def random_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> 
     return rng.random(probs.shape[1])
 
 
-@register_acquisition("max_entropy", description="predictive entropy H[mean_s p_s] (Gal 2017)")
+@register_acquisition(
+    "predictive_entropy",
+    description="predictive entropy H[mean_s p_s] (Gal 2017 max entropy)",
+    aliases=("max_entropy", "entropy"),
+)
 def max_entropy(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``H[p̄]`` (N,), in [0, log C]; higher = more uncertain."""
-    return _compute_max_entropy(probs)
+    return F.predictive_entropy(probs)
 
 
 @register_acquisition(
-    "bald", stochastic=True, description="mutual information H[p̄] - E_s H[p_s] (Houlsby 2011)"
+    "mutual_information",
+    stochastic=True,
+    description="BALD: mutual information H[p̄] - E_s H[p_s] (Houlsby 2011)",
+    aliases=("bald", "epistemic"),
 )
 def bald(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """BALD ``H[p̄] - mean_s H[p_s]`` (N,), in [0, H[p̄]]; 0 when all samples agree."""
-    return _compute_bald(probs)
+    return F.mutual_information(probs)
 
 
 @register_acquisition(
-    "variation_ratios",
+    "variation_ratio",
     stochastic=True,
     description="1 - modal-class count / S over the MC argmaxes (Gal 2017)",
+    aliases=("variation_ratios",),
 )
 def variation_ratios(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``1 - count(mode of argmax_c p_s)/S`` (N,), in [0, 1 - 1/C]; ties counted once."""
-    return _compute_variation_ratios(probs)
+    return F.variation_ratio(probs)
 
 
 @register_acquisition(
     "mean_std", stochastic=True, description="mean_c std_s p_{s,c} (Kampffmeyer 2016)"
 )
 def mean_std(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-    """``mean_c sqrt(E_s[p²] - E_s[p]²)`` (N,), >= 0."""
-    return _compute_mean_std(probs)
+    """``mean_c sqrt(E_s[(p - E_s p)²])`` (N,), >= 0."""
+    return F.mean_std(probs)
 
 
 @register_acquisition(
@@ -186,27 +197,21 @@ def mean_std(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
 )
 def least_confidence(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``1 - max_c p̄_c`` (N,), in [0, 1 - 1/C]."""
-    return 1.0 - probs.mean(axis=0).max(axis=1)
+    return F.least_confidence(probs.mean(axis=0))
 
 
 @register_acquisition("margin", description="-(p̄_top1 - p̄_top2): small margin = acquire first")
 def margin_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``-(p̄_(1) - p̄_(2))`` (N,), in [-1, 0]."""
-    top2 = np.sort(probs.mean(axis=0), axis=1)[:, -2:]
-    return -(top2[:, 1] - top2[:, 0])
-
-
-@register_acquisition("entropy", description="H[p̄] of a deterministic model (alias of max_entropy)")
-def entropy_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-    """``H[p̄]`` (N,); with S = 1 the classic entropy sampling."""
-    return _compute_max_entropy(probs)
+    return -F.prob_margin(probs.mean(axis=0))
 
 
 @register_acquisition(
-    "predictive_trace",
+    "predictive_variance",
     stochastic=True,
-    description="trace of the predictive covariance, sum_c Var_s p_{s,c}",
+    description="trace of the predictive covariance, sum_c Var_s p_{s,c} (Zhou 2022 eq. 7)",
+    aliases=("predictive_trace",),
 )
 def predictive_trace(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``Σ_c Var_s[p_{s,c}]`` (N,), >= 0 (population variance over the S samples)."""
-    return ((probs - probs.mean(axis=0)) ** 2).mean(axis=0).sum(axis=1)
+    return F.predictive_variance(probs)

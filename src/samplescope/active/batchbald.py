@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_stochastic_probs
-from .acquisitions import _entropy
+from ..functional import entropy
 
 __all__ = ["batch_bald", "joint_entropy_exact"]
 
@@ -31,8 +31,7 @@ def joint_entropy_exact(probs: np.ndarray) -> float:
     joint = np.ones((s, 1))
     for i in range(k):
         joint = (joint[:, :, None] * probs[:, i, None, :]).reshape(s, -1)
-    pj = joint.mean(axis=0)
-    return float(-np.sum(pj * np.log(np.clip(pj, 1e-300, None))))
+    return float(entropy(joint.mean(axis=0)))
 
 
 def batch_bald(
@@ -50,7 +49,7 @@ def batch_bald(
     s, n, c = p.shape
     k = min(int(k), n)
     rng = np.random.default_rng(seed)
-    cond_ent = _entropy(p).mean(axis=0)  # (N,) mean_s H[p_s(y|x)]
+    cond_ent = entropy(p).mean(axis=0)  # (N,) mean_s H[p_s(y|x)]
     chosen: list[int] = []
     values: list[float] = []
     prev = np.ones((s, 1))  # P(ŷ_{1:k-1} | ω_s) per configuration (exact) or sample (MC)

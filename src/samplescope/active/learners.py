@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..data.split import DataSplit
+from ..functional import softmax
 from ..models import split_head
 from ..training import fit
 from .acquisitions import Acquisition
@@ -233,8 +234,9 @@ class MCDropoutLearner:
 
 class LastLayerLearner(MCDropoutLearner):
     """Gal's CNN trained as usual, then a :class:`BayesianLastLayer` fitted on its frozen
-    penultimate features of the labelled set. ``predictive_trace`` = trace of the analytic
-    predictive covariance; other acquisitions see softmax(predictive mean) as ``(1, N, C)``;
+    penultimate features of the labelled set. ``predictive_variance`` (alias
+    ``predictive_trace``) = trace of the analytic predictive covariance; other acquisitions
+    see softmax(predictive mean) as ``(1, N, C)``;
     ``evaluate`` reports the regression RMSE and the accuracy of argmax of the predictive mean.
     """
 
@@ -268,8 +270,8 @@ class LastLayerLearner(MCDropoutLearner):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f = self.features(split)
         mean, var = self.head.predict(f)
-        p = _softmax(mean)
-        if acquisition.name == "predictive_trace":
+        p = softmax(mean, axis=1)
+        if acquisition.name == "predictive_variance":
             return var.sum(axis=1), p, p[None]
         return acquisition.fn(p[None], rng), p, p[None]
 
@@ -281,9 +283,3 @@ class LastLayerLearner(MCDropoutLearner):
             "rmse": self.head.rmse(f, test.y),
             "mean_pred_var": float(var.sum(axis=1).mean()),
         }
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)

@@ -78,7 +78,7 @@ class ActiveLoop:
         pool_split: DataSplit,
         test: DataSplit,
         *,
-        acquisition: str = "bald",
+        acquisition: str = "mutual_information",
         initial: int = 20,
         initial_method: str = "balanced",
         per_step: int = 10,
@@ -168,6 +168,13 @@ class ActiveLoop:
                 **{f"pool_{k}": v for k, v in self.pool.state_dict().items()},
             )
 
+    def _same_acquisition(self, name: Any) -> bool:
+        """Whether a checkpoint's acquisition ``name`` (canonical or an old alias) is ours."""
+        try:
+            return get_acquisition(str(name)).name == self.acquisition.name
+        except ValueError:
+            return False
+
     def load(self) -> bool:
         """Restore from the checkpoint if there is one; return whether it was restored."""
         if self.state_path is None or not self.state_path.exists():
@@ -177,7 +184,7 @@ class ActiveLoop:
             self.pool = Pool.from_state_dict(
                 {k[5:]: z[k] for k in z.files if k.startswith("pool_")}
             )
-        if meta.get("seed") != self.seed or meta.get("acquisition") != self.acquisition.name:
+        if meta.get("seed") != self.seed or not self._same_acquisition(meta.get("acquisition")):
             raise ValueError(
                 f"checkpoint: {self.state_path} was written with seed={meta.get('seed')}, "
                 f"acquisition={meta.get('acquisition')!r}; expected {self.seed}, {self.acquisition.name!r}"

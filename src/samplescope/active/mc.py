@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..functional import softmax
 from ..training import predict_logits
 from ..uncertainty import predict_stochastic
 
@@ -54,6 +55,4 @@ def deterministic_probs(
     """Eval-mode (dropout off) probabilities ``(1, N, C)``."""
     xa = x.x if hasattr(x, "x") else np.asarray(x, dtype=np.float32)
     z = predict_logits(model, xa, batch_size=batch_size, device=device)
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return (p / p.sum(axis=1, keepdims=True))[None]
+    return softmax(z, axis=1)[None]

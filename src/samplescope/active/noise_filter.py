@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_fraction, check_labels, check_probs
+from ..functional import entropy
 
 __all__ = ["LabelFilter", "dynamic_tau"]
 
@@ -27,7 +28,7 @@ __all__ = ["LabelFilter", "dynamic_tau"]
 def dynamic_tau(mean_probs: np.ndarray, tau_max: float = 0.25) -> float:
     """``1/C + (tau_max - 1/C)·(1 - mean H[p̄]/log C)`` for predictive means ``(N, C)``."""
     c = mean_probs.shape[1]
-    h = -np.sum(mean_probs * np.log(np.clip(mean_probs, 1e-12, None)), axis=1).mean()
+    h = entropy(mean_probs, axis=1).mean()
     conf = 1.0 - float(h) / np.log(c)
     return float(1.0 / c + (tau_max - 1.0 / c) * np.clip(conf, 0.0, 1.0))
 

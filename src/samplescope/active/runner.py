@@ -84,7 +84,7 @@ def run_grid(
 
     ``executor`` fans the runs out like every other fan-out of the library (None/"inprocess",
     "process", "dask", "ray" or any ``concurrent.futures.Executor``; see
-    :func:`samplescope.parallel.run_tasks`); ``learner_factory`` and the specs then travel to
+    :func:`samplescope.executors.run_tasks`); ``learner_factory`` and the specs then travel to
     the workers (loky, Dask and Ray pickle closures with cloudpickle; a stdlib
     ``ProcessPoolExecutor`` needs top-level functions). Workers log with ``print`` unless
     ``log`` is None. Each run owns its checkpoint directory and ``curves.csv`` is rewritten
@@ -96,7 +96,7 @@ def run_grid(
         for spec in specs:
             _run_spec(learner_factory, pool_split, test, str(out), resume, progress, log, spec)
     else:
-        from ..parallel import run_tasks
+        from ..executors import run_tasks
 
         run_tasks(
             _run_spec,
@@ -191,7 +191,7 @@ def plot_curves(
     title: str = "",
 ) -> None:
     """Mean ± std over repeats of ``y`` vs ``x`` per group, saved to ``path`` (PNG)."""
-    from ..report import plt, save_figure
+    from ..io.figures import plt, save_figure
 
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(6.5, 4.2))

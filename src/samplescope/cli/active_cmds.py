@@ -13,16 +13,17 @@ from ..active import (
     MCDropoutLearner,
     NoisyOracle,
     RunSpec,
+    acquisition_aliases,
+    get_acquisition,
     labels_to_reach,
     list_acquisitions,
     plot_curves,
     run_grid,
 )
 from ..models import gal_cnn, mlp, small_cnn
-from ..parallel.options import parse_executor
 from .app import app
 from .common import data_option, echo, prepare_data
-from .parallel_cmds import executor_option, scheduler_option, workers_option
+from .executor_option import address_option, executor_option, parse_executor, workers_option
 
 
 def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
@@ -41,7 +42,10 @@ def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
 def active_cmd(
     data: str = data_option(),
     acquisition: str = typer.Option(
-        "bald", "--acquisition", help=f"comma-separated, from {list_acquisitions()}"
+        "mutual_information",
+        "--acquisition",
+        help=f"comma-separated, from {list_acquisitions()}"
+        f" (old names {sorted(acquisition_aliases())} are accepted)",
     ),
     initial: int = typer.Option(20, "--initial", help="class-balanced initial labelled set"),
     per_step: int = typer.Option(10, "--per-step", help="labels acquired per step"),
@@ -92,7 +96,7 @@ def active_cmd(
     ),
     device: str = typer.Option("cpu", "--device", help="torch device: cpu | cuda | cuda:1 ..."),
     executor: str = executor_option(),
-    scheduler: str = scheduler_option(),
+    address: str = address_option(),
     workers: int = workers_option(),
 ) -> None:
     """Active learning curves: test accuracy vs acquired labels, per acquisition and repeat."""
@@ -100,8 +104,9 @@ def active_cmd(
     if not acqs:
         raise ValueError("acquisition: expected at least one name")
     for a in acqs:
-        if a not in list_acquisitions():
+        if a not in list_acquisitions(include_aliases=True):
             raise ValueError(f"acquisition: expected names from {list_acquisitions()}, got {a!r}")
+    acqs = list(dict.fromkeys(get_acquisition(a).name for a in acqs))  # canonical labels
     if repeats < 1:
         raise ValueError(f"repeats: expected >= 1, got {repeats}")
     runs = out / "runs"
@@ -118,7 +123,7 @@ def active_cmd(
             np.sort(np.random.default_rng(seed).choice(len(test), test_subset, replace=False))
         )
     factory = _model_factory(model, ds.input_shape, ds.num_classes)
-    spec = parse_executor(executor, scheduler=scheduler, workers=workers)
+    spec = parse_executor(executor, address=address, workers=workers)
 
     def learner() -> MCDropoutLearner:
         return MCDropoutLearner(

@@ -20,6 +20,7 @@ from .common import (
     prepare_data,
     train_subset_option,
 )
+from .executor_option import address_option, executor_option, parse_executor, workers_option
 
 
 @app.command("measures")
@@ -79,9 +80,9 @@ def difficulty_cmd(
         None, "--model", help="mlp | cnn | gal_cnn | resnet (default by input size)"
     ),
     train_subset: int = train_subset_option(),
-    executor: str = typer.Option(
-        "inprocess", "--executor", help="inprocess | process | dask (K-fold fits)"
-    ),
+    executor: str = executor_option(),
+    address: str = address_option(),
+    workers: int = workers_option(),
     checkpoint_dir: Path = typer.Option(
         None, "--checkpoint-dir", help="resume K-fold fits from this folder"
     ),
@@ -89,6 +90,11 @@ def difficulty_cmd(
         "fp32",
         "--precision",
         help="fp32 | bf16: mixed-precision K-fold fits (MLPs, stacked trainer; fast on AMX/AVX512-BF16 CPUs)",
+    ),
+    exact: bool = typer.Option(
+        False,
+        "--exact",
+        help="K-fold fits with op-by-op Adam (bit for bit the one-by-one fits) instead of the fused step",
     ),
     seed: int = typer.Option(0, "--seed"),
     data_dir: Path = data_dir_option(),
@@ -104,6 +110,7 @@ def difficulty_cmd(
         raise ValueError("measures: expected at least one measure name, got none")
     for n in names:
         get_measure(n)
+    spec = parse_executor(executor, address=address, workers=workers)
     prep = prepare_data(
         data,
         data_dir=data_dir,
@@ -116,21 +123,23 @@ def difficulty_cmd(
     ds = prep.dataset
     echo(prep.description)
     ep = epochs if epochs is not None else (30 if ds.name == "digits" else 3)
-    res = compute_measures(
-        ds.train,
-        ds.num_classes,
-        names,
-        folds=folds,
-        repeats=repeats,
-        model_kind=model,
-        epochs=ep,
-        seed=seed,
-        executor=executor,
-        checkpoint_dir=checkpoint_dir,
-        progress=not quiet,
-        val=ds.test,
-        precision=precision,
-    )
+    with spec.context() as ex:
+        res = compute_measures(
+            ds.train,
+            ds.num_classes,
+            names,
+            folds=folds,
+            repeats=repeats,
+            model_kind=model,
+            epochs=ep,
+            seed=seed,
+            executor=None if spec.executor is None else ex,
+            checkpoint_dir=checkpoint_dir,
+            progress=not quiet,
+            val=ds.test,
+            precision=precision,
+            exact=exact,
+        )
     if res.history:
         last = res.history[-1]
         echo(

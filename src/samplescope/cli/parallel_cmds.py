@@ -1,15 +1,4 @@
-"""``samplescope score-pool`` and ``samplescope executor``; shared ``--executor`` options.
-
-Other command modules reuse the executor options::
-
-    from .parallel_cmds import executor_option, scheduler_option, workers_option
-    from ..parallel.options import parse_executor
-
-    def cmd(executor: str = executor_option(), scheduler: str = scheduler_option(),
-            workers: int = workers_option()):
-        spec = parse_executor(executor, scheduler=scheduler, workers=workers)
-        run(..., executor=spec.executor)   # or: with spec.context() as ex: ...
-"""
+"""``samplescope score-pool`` and ``samplescope executor``."""
 
 from __future__ import annotations
 
@@ -19,42 +8,15 @@ from typing import Any
 
 import typer
 
-from ..parallel.options import parse_executor
 from .app import app
 from .common import data_dir_option, echo, prepare_data
-
-__all__ = ["executor_option", "scheduler_option", "workers_option"]
-
-_EXECUTOR_HELP = (
-    "inprocess | process[:N] (local process pool) | dask[:N] (local cluster on 127.0.0.1) | "
-    "dask:tcp://HOST:8786 (existing cluster) | ray"
-)
-
-
-def executor_option(default: str = "inprocess") -> Any:
-    """A fresh Typer ``--executor`` option."""
-    return typer.Option(default, "--executor", help=_EXECUTOR_HELP)
-
-
-def scheduler_option() -> Any:
-    """A fresh Typer ``--scheduler`` option (also read from ``$DASK_SCHEDULER_ADDRESS``)."""
-    return typer.Option(
-        None,
-        "--scheduler",
-        envvar="DASK_SCHEDULER_ADDRESS",
-        help="Dask scheduler address (tcp://host:8786); implies --executor dask",
-    )
-
-
-def workers_option() -> Any:
-    """A fresh Typer ``--workers`` option."""
-    return typer.Option(None, "--workers", help="worker processes for process/dask executors")
+from .executor_option import address_option, executor_option, parse_executor, workers_option
 
 
 def _pool_source(
     pool: str, data: str, data_dir: Path | None, labels: Path | None, seed: int
 ) -> Any:
-    from ..parallel.streaming import NpySource, SyntheticPool
+    from ..data.sources import NpySource, SyntheticPool
 
     if pool.startswith("synthetic:"):
         n = pool.split(":", 1)[1].replace("_", "")
@@ -89,7 +51,7 @@ def score_pool_cmd(
     out: Path = typer.Option(Path("pool_scores.parquet"), "--out", help="Parquet ScoreTable"),
     seed: int = typer.Option(0, "--seed"),
     executor: str = executor_option(),
-    scheduler: str = scheduler_option(),
+    address: str = address_option(),
     workers: int = workers_option(),
     data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
@@ -98,12 +60,12 @@ def score_pool_cmd(
     import torch
 
     from ..models import default_model
-    from ..parallel.streaming import LogitScorer, StochasticScorer, stream_scores
+    from ..scoring import LogitScorer, StochasticScorer, stream_scores
     from ..training import fit
 
     if method not in ("mc_dropout", "deterministic"):
         raise ValueError(f"method: expected 'mc_dropout' or 'deterministic', got {method!r}")
-    spec = parse_executor(executor, scheduler=scheduler, workers=workers)
+    spec = parse_executor(executor, address=address, workers=workers)
     prep = prepare_data(data, data_dir=data_dir, train_subset=train_subset, seed=seed)
     ds = prep.dataset
     echo(prep.description)
@@ -138,7 +100,7 @@ def score_pool_cmd(
         progress=not quiet,
         executor=spec.executor,
         workers=spec.workers,
-        scheduler=spec.scheduler,
+        address=spec.address,
     )
     echo(
         f"wrote {res.path}: {res.rows} rows, columns {res.columns}, "
@@ -146,7 +108,7 @@ def score_pool_cmd(
     )
     import pyarrow.parquet as pq
 
-    key = "bald" if method == "mc_dropout" else "entropy"
+    key = "mutual_information" if method == "mc_dropout" else "entropy"
     df = pq.read_table(res.path, columns=["sample_id", "label", "pred", key]).to_pandas()
     echo(f"\n5 most uncertain by {key}:")
     echo(df.nlargest(5, key).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -155,21 +117,19 @@ def score_pool_cmd(
 @app.command("executor")
 def executor_cmd(
     executor: str = executor_option("process"),
-    scheduler: str = scheduler_option(),
+    address: str = address_option(),
     workers: int = workers_option(),
     tasks: int = typer.Option(4, "--tasks", help="seeded probe tasks to run"),
 ) -> None:
     """Check an executor: run seeded probe tasks on it and compare with in-process results."""
-    from ..parallel import run_tasks
-    from ..parallel.probe import probe_task
+    from ..executors import run_tasks
+    from .executor_probe import probe_task
 
-    spec = parse_executor(executor, scheduler=scheduler, workers=workers)
+    spec = parse_executor(executor, address=address, workers=workers)
     echo(f"executor: {spec.describe()}")
     args = [(s,) for s in range(tasks)]
     t0 = time.perf_counter()
-    remote = run_tasks(
-        probe_task, args, spec.executor, workers=spec.workers, scheduler=spec.scheduler
-    )
+    remote = run_tasks(probe_task, args, spec.executor, workers=spec.workers, address=spec.address)
     dt = time.perf_counter() - t0
     local = run_tasks(probe_task, args, None)
     same = all(r[0] == loc[0] for r, loc in zip(remote, local, strict=True))

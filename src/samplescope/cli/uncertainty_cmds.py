@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 import typer
-from scipy.special import softmax
 
 from ..data.split import DataSplit
+from ..functional import softmax
 from ..io import ScoreTable, atomic_write_json
 from ..metrics import (
     adaptive_ece,
@@ -204,8 +204,8 @@ def uncertainty_cmd(
     """Per-sample total / aleatoric / epistemic uncertainty (higher = more uncertain).
 
     Trains a model (MC dropout, TTA) or ``--samples`` members (ensemble) and writes a
-    ScoreTable with columns total (predictive entropy), aleatoric (expected entropy),
-    epistemic (mutual information), predictive_variance and correct (0/1 of the mean
+    ScoreTable with columns predictive_entropy (total), expected_entropy (aleatoric),
+    mutual_information (epistemic, BALD), predictive_variance and correct (0/1 of the mean
     prediction).
     """
     if method not in METHODS:
@@ -260,9 +260,7 @@ def uncertainty_cmd(
         target.sample_id,
         target.y,
         true_label=target.true_y,
-        total=d["total"],
-        aleatoric=d["aleatoric"],
-        epistemic=d["epistemic"],
+        **d,
         predictive_variance=predictive_variance(probs),
         correct=correct,
     )
@@ -271,8 +269,8 @@ def uncertainty_cmd(
         f"{method}: S = {probs.shape[0]} stochastic predictions of {probs.shape[1]} {split} samples"
     )
     echo(f"accuracy of the mean prediction {correct.mean():.4f}")
-    for k in ("total", "aleatoric", "epistemic"):
-        rep = failure_report(correct.astype(bool), -d[k]) if 0 < correct.mean() < 1 else None
+    for k, v in d.items():
+        rep = failure_report(correct.astype(bool), -v) if 0 < correct.mean() < 1 else None
         auroc = f", AUROC(correct vs error by -{k}) {rep['auroc']:.4f}" if rep else ""
-        echo(f"  {k:<10} mean {d[k].mean():.4f}{auroc}")
+        echo(f"  {k:<18} mean {v.mean():.4f}{auroc}")
     echo(f"wrote {out} ({len(table)} samples, columns {table.measures})")

@@ -1,6 +1,5 @@
 """Per-sample difficulty measures (higher = harder) and their registry."""
 
-from ..uncertainty import measures as _uncertainty_measures  # noqa: F401  (entropy decomposition)
 from . import class_proportion as _class_proportion  # noqa: F401  (registers the measures)
 from . import logit_measures as _logit_measures  # noqa: F401
 from . import stochastic as _stochastic  # noqa: F401
@@ -31,8 +30,23 @@ from .gradients import (
     per_sample_grad_norms,
 )
 from .logit_measures import confidence_score, entropy_score, loss_score, margin_score
-from .registry import MEASURE_KINDS, Measure, get_measure, list_measures, register_measure
-from .stochastic import mutual_information_score, predictive_variance_score
+from .registry import (
+    MEASURE_KINDS,
+    Measure,
+    get_measure,
+    list_measures,
+    measure_aliases,
+    register_measure,
+    register_measure_alias,
+)
+from .stochastic import (
+    expected_entropy_score,
+    mean_std_score,
+    mutual_information_score,
+    predictive_entropy_score,
+    predictive_variance_score,
+    variation_ratio_score,
+)
 
 __all__ = [
     "AUM",
@@ -54,6 +68,7 @@ __all__ = [
     "confidence_score",
     "decompose_cross_entropy",
     "entropy_score",
+    "expected_entropy_score",
     "fit_predict_fold",
     "generalization_error",
     "get_measure",
@@ -62,9 +77,14 @@ __all__ = [
     "list_measures",
     "loss_score",
     "margin_score",
+    "mean_std_score",
+    "measure_aliases",
     "mutual_information_score",
     "per_sample_grad_norms",
+    "predictive_entropy_score",
     "predictive_variance_score",
     "register_measure",
+    "register_measure_alias",
     "stratified_fold_ids",
+    "variation_ratio_score",
 ]

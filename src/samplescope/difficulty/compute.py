@@ -9,7 +9,8 @@ Measures are grouped by kind (see :mod:`samplescope.difficulty.registry`):
 - ``labels``: from the labels alone;
 - ``kfold``: :func:`generalization_error` (``repeats`` × stratified ``folds``-fold;
   ``precision="bf16"`` trains those fits in mixed precision, see
-  :func:`samplescope.parallel.fit_many`);
+  :func:`samplescope.training.fit_many`; the cross-fitting engine underneath is
+  :func:`samplescope.training.crossfit`);
 - ``stochastic``: over the ``R`` held-out predictions of the K-fold repeats (models trained
   on different random training sets, as Zhou et al. estimate epistemic uncertainty); needs
   ``repeats >= 2``.
@@ -68,10 +69,17 @@ def compute_measures(
     val: Any = None,
     device: str = "cpu",
     precision: str = "fp32",
+    exact: bool = False,
 ) -> DifficultyResult:
-    """Compute ``measures`` (registered names) for every sample of ``data``; see the module docstring."""
+    """Compute ``measures`` (registered names) for every sample of ``data``; see the module docstring.
+
+    ``executor``, ``checkpoint_dir``, ``precision`` and ``exact`` go to the K-fold fits
+    (:func:`samplescope.training.crossfit`; ``exact=True``: op-by-op Adam on the stacked path,
+    bit-for-bit the one-by-one fits, instead of the default fused step within 1e-5 of it).
+    """
     s = as_split(data)
-    names = list(dict.fromkeys(measures))
+    # aliases (``bald``, ``epistemic``, ...) become their canonical name: one column per quantity
+    names = list(dict.fromkeys(get_measure(n).name for n in measures))
     if not names:
         raise ValueError("measures: expected at least one measure name, got none")
     ms = {n: get_measure(n) for n in names}
@@ -154,6 +162,7 @@ def compute_measures(
             progress=progress,
             device=device,
             precision=precision,
+            exact=exact,
         )
         for n, m in ms.items():
             if m.kind == "kfold":

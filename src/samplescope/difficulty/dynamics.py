@@ -5,7 +5,9 @@ named terms when ``loss_fn`` returns a dict), ``p_e[y_i]``, the logit margin
 ``z_y - max_{j≠y} z_j`` and whether the prediction is right, from one of two sources:
 
 - ``source="batches"``: the training mini-batch outputs as they are computed (no extra
-  pass; a sample drawn several times in an epoch contributes the mean of its draws);
+  pass; a sample drawn several times in an epoch, even within one batch as with
+  ``weight_mode="sampler"``, contributes the mean of its draws to the per-epoch traces,
+  every draw to AUM, and every draw as one presentation, in batch order, to forgetting);
 - ``source="eval"``: one eval-mode pass over ``split`` (default: the training split; any
   other split such as a test set, as Arriaga did) at every epoch end, shared between
   callbacks through ``state.evaluate``; ``include_initial=True`` adds the untrained model.
@@ -147,9 +149,30 @@ class DynamicsRecorder(Callback):
             t = torch.stack([batch.terms[k].detach() for k in self._term_names], 1)
             self._tacc.index_add_(0, pos, t.double())
         self._cnt.index_add_(0, pos, torch.ones(len(pos), dtype=torch.float64, device=z.device))
-        self._t_forget[pos] += (self._t_prev[pos] & ~correct).double()
-        self._t_prev[pos] = correct
-        self._t_ever[pos] |= correct
+        self._update_forgetting(pos, correct)
+
+    def _update_forgetting(self, pos: torch.Tensor, correct: torch.Tensor) -> None:
+        """Forgetting state after one batch, each occurrence of a position one presentation.
+
+        A position drawn k times in the batch (sampling with replacement) is k successive
+        observations in batch order: ``prev -> c_1 -> ... -> c_k``. The occurrences are
+        grouped by a stable sort, so each one's predecessor is the previous occurrence in the
+        batch (or the state before the batch for the first); the transitions are summed with
+        ``index_add_`` and only the last occurrence writes ``prev`` (no repeated index is
+        ever written with different values, which would keep an arbitrary one).
+        """
+        sp, order = torch.sort(pos, stable=True)
+        sc = correct[order]
+        first = torch.ones_like(sc)
+        first[1:] = sp[1:] != sp[:-1]
+        last = torch.ones_like(sc)
+        last[:-1] = first[1:]
+        before = torch.empty_like(sc)
+        before[1:] = sc[:-1]
+        before = torch.where(first, self._t_prev[sp], before)
+        self._t_forget.index_add_(0, sp, (before & ~sc).double())
+        self._t_prev[sp[last]] = sc[last]
+        self._t_ever[sp[sc]] = True
 
     def on_epoch_end(self, state: Any) -> None:
         if self.source == "eval":

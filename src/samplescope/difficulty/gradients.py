@@ -30,6 +30,7 @@ from torch import nn
 
 from .._validation import check_array, check_choice, check_labels, check_logits, check_positive
 from ..data.split import as_split
+from ..functional import softmax
 from .registry import register_measure
 
 __all__ = [
@@ -313,8 +314,7 @@ def last_layer_grad_norm_from_features(
     if len(h) != len(z):
         raise ValueError(f"features: expected {len(z)} rows (one per logit row), got {len(h)}")
     y = check_labels(labels, num_classes=z.shape[1], n=len(z))
-    p = np.exp(z - z.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
+    p = softmax(z, axis=1)
     p[np.arange(len(y)), y] -= 1.0
     return np.linalg.norm(p, axis=1) * np.sqrt((h**2).sum(1) + (1.0 if bias else 0.0))
 

@@ -1,9 +1,11 @@
 """Difficulty from one model's logits ``(N, C)`` and labels ``(N,)``; all higher = harder.
 
 - ``loss``: cross-entropy ``-log p[y]``.
-- ``confidence``: ``1 - p[y]`` (the self-confidence of cleanlab, turned into a difficulty).
-- ``margin``: ``-(z_y - max_{j≠y} z_j)`` (Zhou et al. 2022, multi-class margin on logits).
-- ``entropy``: ``H[p] = -Σ_k p_k log p_k`` (label-free).
+- ``confidence``: ``1 - p[y]`` (the self-confidence of cleanlab, turned into a difficulty;
+  not :func:`samplescope.functional.max_prob`).
+- ``margin``: ``-(z_y - max_{j≠y} z_j)`` (Zhou et al. 2022, multi-class margin on logits;
+  :func:`samplescope.functional.logit_margin`).
+- ``entropy``: ``H[p] = -Σ_k p_k log p_k`` (label-free; :func:`samplescope.functional.entropy`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import log_softmax
 
+from .. import functional as F
 from .._validation import check_labels, check_logits
 from .registry import register_measure
 
@@ -25,18 +27,20 @@ def _validate(logits: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     return z, y
 
 
+def _label_log_prob(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return F.log_softmax(z, axis=1)[np.arange(len(y)), y]
+
+
 @register_measure("loss", "logits", "cross-entropy -log p[y] of the model's prediction")
 def loss_score(logits: Any, labels: Any) -> np.ndarray:
     """Per-sample cross-entropy ``-log softmax(z)[y]``, shape ``(N,)``; higher = harder."""
-    z, y = _validate(logits, labels)
-    return -log_softmax(z, axis=1)[np.arange(len(y)), y]
+    return -_label_log_prob(*_validate(logits, labels))
 
 
 @register_measure("confidence", "logits", "1 - p[y]: one minus the probability of the given label")
 def confidence_score(logits: Any, labels: Any) -> np.ndarray:
     """``1 - p[y]``, shape ``(N,)`` in [0, 1]; higher = harder."""
-    z, y = _validate(logits, labels)
-    return 1.0 - np.exp(log_softmax(z, axis=1)[np.arange(len(y)), y])
+    return 1.0 - np.exp(_label_log_prob(*_validate(logits, labels)))
 
 
 @register_measure(
@@ -44,12 +48,7 @@ def confidence_score(logits: Any, labels: Any) -> np.ndarray:
 )
 def margin_score(logits: Any, labels: Any) -> np.ndarray:
     """Negative logit margin ``max_{j≠y} z_j - z_y``, shape ``(N,)``; higher = harder."""
-    z, y = _validate(logits, labels)
-    rows = np.arange(len(y))
-    zy = z[rows, y]
-    other = z.copy()
-    other[rows, y] = -np.inf
-    return other.max(axis=1) - zy
+    return F.logit_margin(*_validate(logits, labels))
 
 
 @register_measure("entropy", "logits", "predictive entropy H[p] of the softmax (label-free)")
@@ -58,5 +57,4 @@ def entropy_score(logits: Any, labels: Any = None) -> np.ndarray:
     z = check_logits(logits)
     if labels is not None:
         check_labels(labels, num_classes=z.shape[1], n=z.shape[0])
-    lp = log_softmax(z, axis=1)
-    return -(np.exp(lp) * lp).sum(axis=1)
+    return F.entropy(F.softmax(z, axis=1), axis=1)

@@ -9,6 +9,11 @@ Every measure returns per-sample scores ``(N,)`` with **higher = harder**. A mea
 - ``"dynamics"``: recorded by a training callback (action score, cartography, AUM, forgetting);
 - ``"gradient"``: needs the model and the data (per-sample gradient norms);
 - ``"kfold"``: needs re-training on folds (generalization error).
+
+Measures are registered under their canonical names (see :mod:`samplescope.functional`);
+:func:`register_measure_alias` adds old names (e.g. ``bald`` → ``mutual_information``)
+that :func:`get_measure` resolves to the canonical :class:`Measure` and that
+:func:`list_measures` does not list.
 """
 
 from __future__ import annotations
@@ -17,7 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Measure", "MEASURE_KINDS", "register_measure", "list_measures", "get_measure"]
+__all__ = [
+    "Measure",
+    "MEASURE_KINDS",
+    "register_measure",
+    "register_measure_alias",
+    "measure_aliases",
+    "list_measures",
+    "get_measure",
+]
 
 MEASURE_KINDS = ("logits", "stochastic", "labels", "dynamics", "gradient", "kfold")
 
@@ -36,6 +49,7 @@ class Measure:
 
 
 _MEASURES: dict[str, Measure] = {}
+_ALIASES: dict[str, str] = {}
 
 
 def register_measure(
@@ -46,6 +60,8 @@ def register_measure(
         raise ValueError(f"kind: expected one of {list(MEASURE_KINDS)}, got {kind!r}")
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _ALIASES:
+            raise ValueError(f"name: {name!r} is already an alias of {_ALIASES[name]!r}")
         if name in _MEASURES and _MEASURES[name].fn is not fn:
             raise ValueError(f"name: measure {name!r} is already registered")
         _MEASURES[name] = Measure(name, kind, fn, description)
@@ -54,13 +70,28 @@ def register_measure(
     return deco
 
 
+def register_measure_alias(alias: str, name: str) -> None:
+    """Make ``alias`` resolve to the registered measure ``name`` in :func:`get_measure`."""
+    if name not in _MEASURES:
+        raise ValueError(f"name: expected a registered measure, got {name!r}")
+    if alias in _MEASURES or _ALIASES.get(alias, name) != name:
+        raise ValueError(f"alias: {alias!r} is already registered")
+    _ALIASES[alias] = name
+
+
+def measure_aliases() -> dict[str, str]:
+    """``{alias: canonical name}`` of the registered aliases."""
+    return dict(sorted(_ALIASES.items()))
+
+
 def list_measures(kind: str | None = None) -> list[str]:
-    """Names of the registered measures (optionally of one kind), sorted."""
+    """Canonical names of the registered measures (optionally of one kind), sorted."""
     return sorted(n for n, m in _MEASURES.items() if kind is None or m.kind == kind)
 
 
 def get_measure(name: str) -> Measure:
-    """The measure called ``name`` (``ValueError`` listing the choices otherwise)."""
-    if name not in _MEASURES:
+    """The measure called ``name`` or aliased ``name`` (``ValueError`` listing the choices otherwise)."""
+    m = _MEASURES.get(_ALIASES.get(name, name))
+    if m is None:
         raise ValueError(f"measure: expected one of {list_measures()}, got {name!r}")
-    return _MEASURES[name]
+    return m

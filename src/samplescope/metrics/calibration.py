@@ -188,7 +188,7 @@ def plot_reliability_diagram(
     Returns:
         The matplotlib Figure.
     """
-    from ..report import plt, save_figure
+    from ..io.figures import plt, save_figure
 
     d = reliability_diagram_data(probs, labels, n_bins)
     pyplot = plt()

@@ -9,30 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..io.atomic import atomic_path
+from ..io.figures import plt, save_figure
 
 __all__ = ["plt", "save_figure", "sample_grid", "hardest_easiest_grid"]
-
-
-def plt() -> Any:
-    """``matplotlib.pyplot`` with the non-interactive Agg backend."""
-    try:
-        import matplotlib
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError("matplotlib is needed for figures: pip install matplotlib") from exc
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as pyplot
-
-    return pyplot
-
-
-def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> Path:
-    """Save a matplotlib figure atomically (format from the suffix) and close it."""
-    p = Path(path)
-    with atomic_path(p) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=p.suffix.lstrip(".") or "png")
-    plt().close(fig)
-    return p
 
 
 def _img(x: np.ndarray) -> tuple[np.ndarray, str | None]:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..functional import softmax
+
 if TYPE_CHECKING:
     from .trainer import TrainerState
 
@@ -61,9 +63,8 @@ class EvalResult:
 
     @property
     def probs(self) -> np.ndarray:
-        z = self.logits - self.logits.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        """Softmax of :attr:`logits` ``(N, C)``."""
+        return softmax(self.logits, axis=1)
 
     @property
     def correct(self) -> np.ndarray:

@@ -16,8 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._progress import progress_bar
 from .._validation import check_array, check_choice, check_positive
 from ..data.split import DataSplit, as_split
+from .batching import batch_order
+from .batching import steps_per_epoch as _steps_per_epoch
 from .callbacks import BatchResult, Callback, EvalResult
 
 __all__ = [
@@ -83,19 +86,20 @@ class TrainerState:
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.stop = False
-        self._cache: dict[int, tuple[int, EvalResult]] = {}
+        # keyed by id() of a split the cache itself keeps alive (so the id cannot be reused
+        # by another object while its entry exists), and checked by identity on every hit
+        self._cache: dict[int, tuple[Any, int, EvalResult]] = {}
 
     def evaluate(self, split: Any) -> EvalResult:
-        """Outputs over ``split`` with the current weights (eval mode, no grad), cached per epoch."""
+        """Outputs over ``split`` with the current weights (eval mode, no grad), cached per step."""
         s = as_split(split)
-        key = id(s)
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] == self.step:
-            return hit[1]
+        hit = self._cache.get(id(s))
+        if hit is not None and hit[0] is s and hit[1] == self.step:
+            return hit[2]
         res = evaluate(
             self.model, s, loss_fn=self.loss_fn, batch_size=self.eval_batch_size, device=self.device
         )
-        self._cache[key] = (self.step, res)
+        self._cache[id(s)] = (s, self.step, res)
         return res
 
 
@@ -191,20 +195,6 @@ def _make_optimizer(
     return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
 
 
-def _batches(
-    n: int, batch_size: int, gen: torch.Generator, sampler_p: torch.Tensor | None
-) -> list[torch.Tensor]:
-    if sampler_p is None:
-        order = torch.randperm(n, generator=gen)
-    else:
-        order = torch.multinomial(sampler_p, n, replacement=True, generator=gen)
-    chunks = list(order.split(batch_size))
-    if len(chunks) > 1 and len(chunks[-1]) == 1:  # a batch of one breaks BatchNorm
-        last = chunks.pop()
-        chunks[-1] = torch.cat([chunks[-1], last])
-    return chunks
-
-
 def fit(
     model: nn.Module,
     data: Any,
@@ -280,7 +270,7 @@ def fit(
     gen = torch.Generator().manual_seed(seed)
     model.to(device)
     opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay)
-    steps_per_epoch = len(_batches(n, batch_size, torch.Generator().manual_seed(0), None))
+    steps_per_epoch = _steps_per_epoch(n, batch_size)
     sched = (
         torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
         if scheduler == "cosine"
@@ -292,7 +282,7 @@ def fit(
         None if (sw is None or weight_mode == "loss") else torch.as_tensor(sw, dtype=torch.float64)
     )
     state = TrainerState(model, opt, epochs, device, loss_fn, eval_batch_size, train)
-    bar = _progress(epochs, progress)
+    bar = progress_bar(epochs, progress, "epochs")
     for cb in callbacks:
         cb.on_fit_start(state)
     for epoch in range(epochs):
@@ -302,7 +292,7 @@ def fit(
             cb.on_epoch_start(state)
         t0 = time.perf_counter()
         tot_loss, tot_correct, tot_n = 0.0, 0, 0
-        for pos in _batches(n, batch_size, gen, sampler_p):
+        for pos in batch_order(n, batch_size, gen, sampler_p):
             pos = pos.to(device)
             xb, yb = x[pos], y[pos]
             out = model(xb)
@@ -358,22 +348,12 @@ def fit(
         state.history.append(rec)
         for cb in callbacks:
             cb.on_epoch_end(state)
-        if bar is not None:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in rec.items() if k.endswith(("loss", "acc"))})
-            bar.update(1)
+        bar.set_postfix({k: f"{v:.4f}" for k, v in rec.items() if k.endswith(("loss", "acc"))})
+        bar.update(1)
         if state.stop:
             break
-    if bar is not None:
-        bar.close()
+    bar.close()
     for cb in callbacks:
         cb.on_fit_end(state)
     model.eval()
     return FitResult(model, state.history)
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="epochs", leave=False)

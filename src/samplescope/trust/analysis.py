@@ -181,7 +181,7 @@ def plot_trust_histograms(
         results: ``name -> (correct (N,), trust (N,), neg_threshold)``.
         path: PNG path. Counts are on a log scale (errors are rare).
     """
-    from ..report import plt, save_figure
+    from ..io.figures import plt, save_figure
 
     pyplot = plt()
     nr, nc = _grid(len(results), ncols)
@@ -225,7 +225,7 @@ def plot_risk_coverage(
     Args:
         results: ``name -> (correct (N,), trust (N,))``.
     """
-    from ..report import plt, save_figure
+    from ..io.figures import plt, save_figure
 
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(5, 3.8))
@@ -252,7 +252,7 @@ def plot_alpha_ablation(
     title: str = "",
 ) -> Path:
     """Luo Fig. 4b/c: final training loss vs α⁻ (left), TPR and TNR (%) vs α⁻ (right)."""
-    from ..report import plt, save_figure
+    from ..io.figures import plt, save_figure
 
     pyplot = plt()
     fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(8, 3.2))

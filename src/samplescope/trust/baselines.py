@@ -19,6 +19,7 @@ from torch import nn
 
 from .._validation import check_choice, check_fraction, check_positive
 from ..data.split import as_split
+from ..functional import entropy
 from ..models import split_at_first_dropout, split_head
 from .oracle import _batched, _require_module, inputs_of
 from .trustscore import ALGORITHMS, fit_class_trees, trust_score_ratio
@@ -178,8 +179,7 @@ class MCDropoutTrust(_Baseline):
             batch_size=self.batch_size_eval,
             device=self.device,
         ).mean(0)
-        h = -(p * np.log(np.clip(p, 1e-300, None))).sum(1)
-        return np.clip(1.0 - h / np.log(p.shape[1]), 0.0, 1.0)
+        return np.clip(1.0 - entropy(p, axis=1) / np.log(p.shape[1]), 0.0, 1.0)
 
 
 class TrustScoreTrust(_Baseline):

@@ -1,7 +1,7 @@
 """Luo et al. (2021) protocol end to end: train a classifier, freeze it, train trust oracles
 (one per loss) and the baselines on the training split, evaluate on one or more test splits.
 
-Per seed (fanned out with :func:`samplescope.parallel.run_tasks`):
+Per seed (fanned out with :func:`samplescope.executors.run_tasks`):
 
 1. train the classifier on the training split (``classifier_epochs``);
 2. for every loss: :class:`~samplescope.trust.oracle.TrustOracle` fitted on the training split;
@@ -235,7 +235,7 @@ def run_trust_experiment(
     progress: bool = False,
 ) -> tuple[list[MethodResult], list[dict[str, float]]]:
     """All seeds of the protocol (fanned out through ``run_tasks``); results in seed order."""
-    from ..parallel import run_tasks
+    from ..executors import run_tasks
 
     config.validate()
     res = run_tasks(

@@ -1,12 +1,12 @@
 """Uncertainty: MC dropout, ensembles, TTA, decomposition, likelihood losses, temperature scaling.
 
-Every uncertainty score is per sample ``(N,)`` and **higher = more uncertain**.
-Importing this package registers the stochastic difficulty measures
-``predictive_entropy`` and ``expected_entropy`` (kind ``"stochastic"``; ``mutual_information``
-and ``predictive_variance`` are registered by :mod:`samplescope.difficulty`).
+Every uncertainty score is per sample ``(N,)`` and **higher = more uncertain**. The
+formulas live in :mod:`samplescope.functional` (with the table of canonical names); the
+functions here validate their inputs. The same quantities are registered as stochastic
+difficulty measures by :mod:`samplescope.difficulty.stochastic` (this package sits below
+``difficulty`` and does not import it).
 """
 
-from . import measures as _measures  # noqa: F401  (registers the stochastic measures)
 from .decomposition import (
     decompose,
     entropy,

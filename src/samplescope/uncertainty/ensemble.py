@@ -1,6 +1,6 @@
 """Deep ensembles (Lakshminarayanan et al. 2017): M members trained with different seeds.
 
-Members are fitted through :func:`samplescope.parallel.run_tasks`, so ``executor=`` spreads
+Members are fitted through :func:`samplescope.executors.run_tasks`, so ``executor=`` spreads
 them over processes or a Dask cluster; results come back in seed order and are identical
 across executors. Their stacked probabilities are ``predict_stochastic(None, data,
 "ensemble", samples=None, members=models)`` → ``(M, N, C)``.
@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .._validation import check_positive
-from ..parallel import run_tasks
+from ..executors import run_tasks
 from ..training import fit
 
 __all__ = ["train_ensemble"]

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from .._validation import check_labels, check_logits, check_positive
+from ..functional import softmax
 
 __all__ = ["TemperatureScaling", "VectorScaling", "CalibratedModel"]
 
@@ -170,7 +170,7 @@ class VectorScaling(BaseEstimator):
 
     def predict_proba(self, logits: Any) -> np.ndarray:
         """Calibrated probabilities ``(N, C)``."""
-        return np.exp(log_softmax(self.transform(logits), axis=1))
+        return softmax(self.transform(logits), axis=1)
 
     def predict(self, logits: Any) -> np.ndarray:
         """Predicted classes ``(N,)`` after scaling."""

@@ -5,8 +5,14 @@ Given a difficulty ``d (N,)`` (higher = harder: ``gen_error``, ``loss``, ``-marg
     d̃ = normalize(d)                       # "rank" (default), "minmax", "zscore" or "none"
     w = exp(d̃ / t)                         # form="exp": temperature t > 0 (t → ∞: uniform)
     w = d̃ ** (1 / t)                       # form="power" (needs d̃ >= 0)
-    w = clip(w, ≤ max_ratio · mean w)      # optional
     w = w / mean(w)                        # mean one, Σ w = N
+    w = min(w, c) / mean(min(w, c))        # optional max_ratio: max(w) / mean(w) <= max_ratio
+
+``max_ratio`` bounds the *returned* weights: the clip level ``c`` is solved for exactly
+(water-filling, :func:`capped_mean_one`) so that after the mean-one rescale
+``max(w) = max_ratio`` (when the uncapped weights exceed it; otherwise nothing is clipped).
+Clipping at ``max_ratio · mean`` *before* the rescale would not do that: clipping lowers the
+mean, so the ratio after the rescale could exceed the cap several times over.
 
 Zhou et al. (2022), Prop. 6: up-weighting hard samples lowers the margin-loss term (I) of the
 bound but raises the χ² divergence term (II) between the weighted training distribution and
@@ -15,7 +21,8 @@ smallest one whose weights satisfy ``D_χ² <= chi2_cap`` (see :mod:`.divergence
 ``easy_first`` is the same with ``-d`` (down-weights hard and likely-noisy samples).
 
 Inverse margin (Zhou Fig. 4; Xu et al. 2021): ``w_i = 1 / (max(m_i, 0) + δ)``, mean one, with
-margin ``m_i = -d_i`` (so pass the ``margin`` difficulty column, which is ``-margin``).
+margin ``m_i = -d_i`` (so pass the ``margin`` difficulty column, which is ``-margin``), with
+the same exact ``max_ratio`` cap.
 """
 
 from __future__ import annotations
@@ -27,9 +34,16 @@ import numpy as np
 
 from .._validation import check_choice, check_positive, check_scores
 from .divergence import DIRECTIONS, _chi2, solve_for_chi2
-from .transforms import Transform, WeightContext, clip, mean_one, normalize
+from .transforms import Transform, WeightContext, normalize
 
-__all__ = ["HardFirstWeights", "hard_first_weights", "hard_first", "easy_first", "inverse_margin"]
+__all__ = [
+    "HardFirstWeights",
+    "hard_first_weights",
+    "hard_first",
+    "easy_first",
+    "inverse_margin",
+    "capped_mean_one",
+]
 
 
 @dataclass(frozen=True)
@@ -41,11 +55,43 @@ class HardFirstWeights:
     chi2: float
 
 
-def _raw(dn: np.ndarray, t: float, form: str, max_ratio: float | None) -> np.ndarray:
-    w = np.exp((dn - dn.max()) / t) if form == "exp" else (dn + 1e-12) ** (1.0 / t)
-    if max_ratio is not None:
-        w = np.minimum(w, max_ratio * w.mean())
+def capped_mean_one(log_w: np.ndarray, max_ratio: float | None = None) -> np.ndarray:
+    """Mean-one weights ``∝ exp(log_w)`` whose ``max / mean`` is at most ``max_ratio``.
+
+    Exact water-filling: with ``w = exp(log_w)``, the clip level ``c`` solves
+    ``c / mean(min(w, c)) = max_ratio`` (``g(c) = c / mean(min(w, c))`` is non-decreasing,
+    from 1 at ``c = min w`` to ``max w / mean w``), and the result is
+    ``min(w, c) / mean(min(w, c))``: mean one, largest weight exactly ``max_ratio`` when the
+    cap binds, unchanged (``w / mean w``) when it does not, order preserved (ties allowed).
+    ``max_ratio=1`` gives uniform weights. Works in log space, so weights that would
+    under- or overflow as ``exp(log_w)`` are handled.
+    """
+    lw = np.asarray(log_w, dtype=np.float64)
+    lw = np.maximum(lw - lw.max(), -1e300)  # exp() of the floor is 0; no -inf in the sums
+    w = np.exp(lw)
+    w = w / w.mean()
+    if max_ratio is None or w.max() <= max_ratio:
+        return w
+    n, R = len(lw), float(max_ratio)
+    ls = np.sort(lw)
+    lsum = np.logaddexp.accumulate(ls)  # lsum[j] = log Σ_{i<=j} exp(ls[i])
+    below = np.concatenate([[-np.inf], lsum[:-1]])  # log Σ_{i<j} exp(ls[i])
+    k = n - np.arange(n)  # how many values are clipped when c = ls[j]
+    log_g = ls + np.log(n) - np.logaddexp(below, np.log(k) + ls)  # log g(exp(ls[j]))
+    j = int(np.searchsorted(log_g, np.log(R), side="right")) - 1  # last j with g <= R
+    j = min(max(j, 0), n - 2)
+    kc = n - j - 1  # values clipped for c in (ls[j], ls[j + 1]]
+    denom = n - R * kc
+    # c (n - R kc) = R Σ_{i<=j} w_i  (the linear equation on that interval)
+    lc = np.log(R) + lsum[j] - np.log(denom) if denom > 0 else ls[j + 1]
+    lc = float(np.clip(lc, ls[j], ls[j + 1]))
+    w = np.exp(np.minimum(lw - lc, 0.0))  # ∝ min(w, c)
     return w / w.mean()
+
+
+def _raw(dn: np.ndarray, t: float, form: str, max_ratio: float | None) -> np.ndarray:
+    lw = (dn - dn.max()) / t if form == "exp" else np.log(dn + 1e-12) / t
+    return capped_mean_one(lw, max_ratio)
 
 
 def _hard_first(
@@ -86,6 +132,10 @@ def _check(
     check_choice(direction, "direction", DIRECTIONS)
     if chi2_cap is not None:
         check_positive(chi2_cap, "chi2_cap", strict=False)
+    _check_max_ratio(max_ratio)
+
+
+def _check_max_ratio(max_ratio: float | None) -> None:
     if max_ratio is not None:
         check_positive(max_ratio, "max_ratio")
         if max_ratio < 1:
@@ -114,7 +164,8 @@ def hard_first_weights(
         method: normalisation of ``d`` before tempering (see :func:`.transforms.normalize`).
         form: ``"exp"`` (``exp(d̃/t)``) or ``"power"`` (``d̃^(1/t)``).
         chi2_cap: if given, the smallest temperature with ``D_χ²(w) <= chi2_cap``.
-        max_ratio: cap on ``w_i / mean(w)`` (>= 1), applied before the final mean-one rescale.
+        max_ratio: cap (>= 1) on ``max(w) / mean(w)`` of the returned weights (exact,
+            see :func:`capped_mean_one`).
         direction: which χ² (see :mod:`.divergence`).
         easy: easy-first (weights decrease with difficulty).
 
@@ -171,16 +222,13 @@ def inverse_margin(delta: float = 0.1, max_ratio: float | None = None) -> Transf
     """``w_i = 1 / (max(-d_i, 0) + δ)``, mean one, for ``d = -margin`` (the ``margin`` difficulty).
 
     Small (or negative) margins get large weights; ``δ > 0`` bounds the weights by ``1/δ``.
+    ``max_ratio`` (>= 1) caps ``max(w) / mean(w)`` of the returned weights exactly
+    (:func:`capped_mean_one`).
     """
     delta = check_positive(delta, "delta")
-    steps = [
-        Transform(
-            f"inverse_margin(delta={delta:g})", lambda v, ctx: 1.0 / (np.maximum(-v, 0.0) + delta)
-        )
-    ]
-    if max_ratio is not None:
-        steps.append(clip(max_ratio))
-    steps.append(mean_one())
-    from .transforms import chain
-
-    return chain(*steps)
+    _check_max_ratio(max_ratio)
+    cap = "" if max_ratio is None else f",max_ratio={max_ratio:g}"
+    return Transform(
+        f"inverse_margin(delta={delta:g}{cap})",
+        lambda v, ctx: capped_mean_one(-np.log(np.maximum(-v, 0.0) + delta), max_ratio),
+    )

@@ -1,4 +1,4 @@
-"""One ``executor=`` argument for every fan-out (K-fold fits, ensemble members, pool shards, seeds).
+"""Executor backends behind the one ``executor=`` argument for every fan-out (K-fold fits, ensemble members, pool shards, seeds).
 
 ``executor`` may be:
 
@@ -6,7 +6,7 @@
 - ``"process"`` / ``"loky"``: a local process pool (loky, reused between calls), one torch
   thread per worker — the default for real fan-outs (threads would be serialised by the GIL);
 - ``"dask"``: a Dask ``distributed`` client — a local cluster bound to 127.0.0.1 (``workers``
-  processes, one thread each), or the scheduler at ``scheduler=`` / ``$DASK_SCHEDULER_ADDRESS``
+  processes, one thread each), or the scheduler at ``address=`` / ``$DASK_SCHEDULER_ADDRESS``
   (any cluster: dask-jobqueue for Slurm/PBS, dask-kubernetes, ``dask scheduler`` by hand) —
   needs the ``[dask]`` extra;
 - ``"ray"``: a thin Ray adapter (``ObjectRef.future()``) — needs the ``[ray]`` extra;
@@ -24,38 +24,28 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from typing import Any
 
 __all__ = [
+    "ADDRESS_ENV",
     "EXECUTOR_NAMES",
     "DaskExecutor",
     "InProcessExecutor",
     "RayExecutor",
-    "executor_context",
     "executor_workers",
     "make_executor",
-    "run_tasks",
 ]
 
 EXECUTOR_NAMES = ("inprocess", "process", "loky", "dask", "ray")
-SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
 def _missing_extra(engine: str, extra: str) -> ImportError:
     return ImportError(
         f"the {engine} executor needs the [{extra}] extra: pip install 'samplescope[{extra}]'"
     )
-
-
-def _call_single_threaded(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    """Run ``fn(*args)`` in a worker process with one torch/BLAS thread (no oversubscription)."""
-    import torch
-
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
-    return fn(*args)
 
 
 class InProcessExecutor(Executor):
@@ -73,18 +63,18 @@ class InProcessExecutor(Executor):
 class DaskExecutor(Executor):
     """``concurrent.futures`` facade over a Dask ``distributed.Client``.
 
-    Connects to ``scheduler`` (or ``$DASK_SCHEDULER_ADDRESS``) when given, else starts a
+    Connects to ``address`` (or ``$DASK_SCHEDULER_ADDRESS``) when given, else starts a
     ``LocalCluster`` of ``workers`` single-threaded worker processes bound to 127.0.0.1 with no
     dashboard. ``shutdown()`` closes the client and any cluster this object started (an
     existing cluster is left running). Use it as a context manager.
     """
 
-    def __init__(self, scheduler: str | None = None, *, workers: int | None = None) -> None:
+    def __init__(self, address: str | None = None, *, workers: int | None = None) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
             raise _missing_extra("dask", "dask") from None
-        address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        address = address or os.environ.get(ADDRESS_ENV) or None
         self.cluster = None
         if address:
             self.client = Client(address)
@@ -165,15 +155,13 @@ def _ray_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
     return fn(*args, **kwargs)
 
 
-def make_executor(
-    name: str, *, workers: int | None = None, scheduler: str | None = None
-) -> Executor:
+def make_executor(name: str, *, workers: int | None = None, address: str | None = None) -> Executor:
     """Create an executor by name; the caller shuts it down (or use :func:`executor_context`).
 
     Args:
         name: ``"inprocess"`` | ``"process"`` (= ``"loky"``) | ``"dask"`` | ``"ray"``.
         workers: worker processes (default: all cores for ``process``, 2 for a local Dask cluster).
-        scheduler: a Dask scheduler address (``tcp://host:8786``) or a Ray address; for
+        address: a Dask scheduler address (``tcp://host:8786``) or a Ray address; for
             ``"dask"`` the default is ``$DASK_SCHEDULER_ADDRESS``, else a local cluster.
     """
     if not isinstance(name, str) or name not in EXECUTOR_NAMES:
@@ -190,8 +178,8 @@ def make_executor(
 
         return get_reusable_executor(max_workers=workers or os.cpu_count() or 1, timeout=300)
     if name == "dask":
-        return DaskExecutor(scheduler, workers=workers)
-    return RayExecutor(scheduler, workers=workers)
+        return DaskExecutor(address, workers=workers)
+    return RayExecutor(address, workers=workers)
 
 
 def executor_workers(executor: Any) -> int:
@@ -205,111 +193,3 @@ def executor_workers(executor: Any) -> int:
         if isinstance(n, int) and n > 0:
             return n
     return os.cpu_count() or 1
-
-
-@contextlib.contextmanager
-def executor_context(
-    executor: Any = None, *, workers: int | None = None, scheduler: str | None = None
-) -> Iterator[Executor]:
-    """Yield a live ``Executor`` for ``executor`` (a name, an instance or None).
-
-    Executors created here are shut down on exit (Dask: client and local cluster closed;
-    the reusable loky pool is kept warm for the next call); a passed instance is left open.
-    """
-    if executor is None:
-        executor = "inprocess"
-    if isinstance(executor, str):
-        ex = make_executor(executor, workers=workers, scheduler=scheduler)
-        own = isinstance(ex, (DaskExecutor, RayExecutor))
-    elif isinstance(executor, Executor) or hasattr(executor, "submit"):
-        ex, own = executor, False
-    else:
-        raise ValueError(
-            f"executor: expected None, one of {list(EXECUTOR_NAMES)} or a "
-            f"concurrent.futures.Executor, got {type(executor).__name__}"
-        )
-    try:
-        yield ex
-    finally:
-        if own:
-            ex.shutdown(wait=True)
-
-
-def _share(ex: Any, obj: Any) -> Any:
-    share = getattr(ex, "share", None)
-    return share(obj) if callable(share) else obj
-
-
-def run_tasks(
-    fn: Callable[..., Any],
-    tasks: Iterable[Sequence[Any]],
-    executor: Any = None,
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    common: Sequence[Any] = (),
-    progress: bool = False,
-    desc: str = "tasks",
-) -> list[Any]:
-    """``[fn(*common, *task) for task in tasks]``, fanned out over ``executor``; in task order.
-
-    Args:
-        fn: a picklable top-level function.
-        tasks: argument tuples, one per call; each should carry its own seed.
-        executor: None/"inprocess", "process"/"loky", "dask", "ray" or an ``Executor``.
-        workers: worker count for an executor created here.
-        scheduler: Dask scheduler (or Ray) address for an executor created here.
-        common: arguments shared by every call (e.g. the data set), prepended to each task;
-            on Dask they are scattered to every worker once instead of once per task.
-        progress: a tqdm bar over completed tasks.
-
-    Returns:
-        The results in task order. The first failing task's exception is raised after the
-        remaining tasks are cancelled.
-    """
-    tasks = [tuple(t) for t in tasks]
-    common = tuple(common)
-    if executor is None or (isinstance(executor, str) and executor == "inprocess"):
-        bar = _bar(len(tasks), progress, desc)
-        out = []
-        for t in tasks:
-            out.append(fn(*common, *t))
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
-        return out
-    with executor_context(executor, workers=workers, scheduler=scheduler) as ex:
-        shared = tuple(_share(ex, c) for c in common)
-        threaded = isinstance(ex, (ThreadPoolExecutor, InProcessExecutor))
-        if threaded:
-            futures = [ex.submit(fn, *shared, *t) for t in tasks]
-        else:
-            futures = [ex.submit(_call_single_threaded, fn, (*shared, *t)) for t in tasks]
-        return _collect(futures, progress, desc)
-
-
-def _collect(futures: list[Future], progress: bool, desc: str) -> list[Any]:
-    bar = _bar(len(futures), progress, desc)
-    try:
-        if bar is not None:
-            from concurrent.futures import as_completed
-
-            for _ in as_completed(futures):
-                bar.update(1)
-        return [f.result() for f in futures]
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _bar(total: int, enabled: bool, desc: str) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False)

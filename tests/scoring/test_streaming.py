@@ -14,7 +14,7 @@ from samplescope.data import load_dataset
 from samplescope.difficulty import get_measure
 from samplescope.io import ScoreTable
 from samplescope.models import mlp
-from samplescope.parallel import (
+from samplescope.scoring import (
     LogitScorer,
     NpySource,
     StochasticScorer,
@@ -97,12 +97,13 @@ def test_stochastic_columns_match_references(tmp_path, digits_small, net):
     cols = scorer(x, None, 0)
     p = predict_stochastic(net, x, samples=10, seed=mix_seed(1, 0))
     d = decompose(p)
-    np.testing.assert_allclose(cols["predictive_entropy"], d["total"], atol=1e-5)
-    np.testing.assert_allclose(cols["bald"], d["epistemic"], atol=1e-5)
-    np.testing.assert_allclose(cols["variation_ratio"], acquisition_scores("variation_ratios", p))
+    np.testing.assert_allclose(cols["predictive_entropy"], d["predictive_entropy"], atol=1e-5)
+    np.testing.assert_allclose(cols["mutual_information"], d["mutual_information"], atol=1e-5)
+    np.testing.assert_allclose(cols["variation_ratio"], acquisition_scores("variation_ratio", p))
     np.testing.assert_allclose(cols["mean_std"], acquisition_scores("mean_std", p), atol=1e-5)
-    assert (cols["bald"] >= 0).all() and (cols["bald"] <= cols["predictive_entropy"] + 1e-9).all()
-    assert cols["bald"].max() > 0  # dropout active: the passes disagree somewhere
+    mi = cols["mutual_information"]
+    assert (mi >= 0).all() and (mi <= cols["predictive_entropy"] + 1e-9).all()
+    assert mi.max() > 0  # dropout active: the passes disagree somewhere
 
 
 def test_synthetic_pool_chunks(digits_small):

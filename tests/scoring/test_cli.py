@@ -31,10 +31,10 @@ def test_score_pool_synthetic(tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    assert "images/s" in r.output and "most uncertain by bald" in r.output
+    assert "images/s" in r.output and "most uncertain by mutual_information" in r.output
     df = pd.read_parquet(out)
     assert len(df) == 3000 and df["sample_id"].tolist() == list(range(3000))
-    assert (df["bald"] >= 0).all()
+    assert (df["mutual_information"] >= 0).all()
 
 
 def test_score_pool_npy_deterministic(tmp_path):

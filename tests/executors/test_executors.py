@@ -10,14 +10,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from samplescope.parallel import (
+from samplescope.cli.executor_option import parse_executor
+from samplescope.executors import (
     DaskExecutor,
     InProcessExecutor,
     RayExecutor,
     executor_context,
     make_executor,
-    parse_executor,
     run_tasks,
+    split_evenly,
 )
 
 from ._tasks import fail_on, seeded_fit
@@ -154,7 +155,7 @@ def test_ray_adapter_uses_objectref_future(monkeypatch, reference):
 
 
 @pytest.mark.parametrize(
-    ("text", "scheduler", "workers", "expected"),
+    ("text", "address", "workers", "expected"),
     [
         (None, None, None, ("inprocess", None, None)),
         ("inprocess", None, None, ("inprocess", None, None)),
@@ -168,9 +169,9 @@ def test_ray_adapter_uses_objectref_future(monkeypatch, reference):
         ("ray:auto", None, None, ("ray", None, "auto")),
     ],
 )
-def test_parse_executor(text, scheduler, workers, expected):
-    spec = parse_executor(text, scheduler=scheduler, workers=workers)
-    assert (spec.name, spec.workers, spec.scheduler) == expected
+def test_parse_executor(text, address, workers, expected):
+    spec = parse_executor(text, address=address, workers=workers)
+    assert (spec.name, spec.workers, spec.address) == expected
     assert spec.executor == (None if expected[0] == "inprocess" else expected[0])
 
 
@@ -180,11 +181,27 @@ def test_parse_executor(text, scheduler, workers, expected):
         ("threads", {}, "executor: expected one of"),
         ("process:x", {}, "executor: expected process:WORKERS"),
         ("process:0", {}, "expected a positive integer"),
-        ("process", {"scheduler": "tcp://h:1"}, "scheduler: only used by"),
-        ("dask:tcp://a:1", {"scheduler": "tcp://b:1"}, "given twice"),
+        ("process", {"address": "tcp://h:1"}, "--address: only used by"),
+        ("dask:tcp://a:1", {"address": "tcp://b:1"}, "given twice"),
         ("dask", {"workers": -1}, "workers: expected a positive integer"),
     ],
 )
 def test_parse_executor_errors(text, kw, match):
     with pytest.raises(ValueError, match=match):
         parse_executor(text, **kw)
+
+
+@pytest.mark.parametrize(
+    ("n", "executor", "workers", "sizes"),
+    [
+        (15, None, None, [15]),
+        (15, "inprocess", 4, [15]),
+        (15, "process", 2, [8, 7]),
+        (5, "dask", None, [2, 3]),
+        (2, "process", 8, [1, 1]),
+    ],
+)
+def test_split_evenly_covers_every_item_once(n, executor, workers, sizes):
+    groups = split_evenly(n, executor, workers=workers)
+    assert [len(g) for g in groups] == sizes
+    assert [i for g in groups for i in g] == list(range(n))
