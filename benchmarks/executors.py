@@ -18,10 +18,10 @@ from _common import best_of, row, standalone, warmup
 
 
 def run(quick: bool) -> list[dict]:
+    from samplescope.cli.executor_probe import warm_up_task
     from samplescope.data import load_dataset
     from samplescope.difficulty.generalization import generalization_error
     from samplescope.executors import executor_context, run_tasks
-    from samplescope.cli.executor_probe import warm_up_task
 
     warmup()
     if quick:

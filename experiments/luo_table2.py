@@ -44,9 +44,9 @@ import numpy as np
 import torch
 
 from samplescope.data import load_dataset
+from samplescope.executors import run_tasks
 from samplescope.io import atomic_torch_save, atomic_write_json
 from samplescope.models import default_model
-from samplescope.executors import run_tasks
 from samplescope.trust import (
     METRIC_COLUMNS,
     TrustConfig,
