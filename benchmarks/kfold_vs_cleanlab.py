@@ -1,8 +1,8 @@
 """K-fold out-of-fold probabilities / generalization error vs cleanlab's cross-validation.
 
 Same model (MLP D-256-128-C, Adam lr 1e-3, batch 128), same stratified folds (cleanlab's
-``StratifiedKFold(shuffle=True, random_state=seed)``; issue 3's ``stratified_fold_ids`` uses
-the same), same epochs. cleanlab's ``estimate_cv_predicted_probabilities`` gets our torch MLP
+``StratifiedKFold(shuffle=True, random_state=seed)``; the engine's ``fold_assignments``
+uses the same), same epochs. cleanlab's ``estimate_cv_predicted_probabilities`` gets our torch MLP
 wrapped as a scikit-learn classifier (trained by ``samplescope.training.fit``) and fits
 the folds one after another; ours trains all K fold models at once
 (``samplescope.training.heldout_logits``, the cross-fitting engine's building block, with
@@ -128,18 +128,14 @@ def run(quick: bool) -> list[dict]:
 def _run(name: str, E: int) -> list[dict]:
     from cleanlab.count import estimate_cv_predicted_probabilities
 
-    from samplescope.difficulty.generalization import (
-        decompose_cross_entropy,
-        generalization_error,
-        stratified_fold_ids,
-    )
-    from samplescope.training import heldout_logits
+    from samplescope.difficulty.generalization import decompose_cross_entropy, generalization_error
+    from samplescope.training import fold_assignments, heldout_logits
 
     s, X = _data(name)
     K, seed = 5, 0
     D, C = X.shape[1], 10
     fn = functools.partial(mlp, D, C, (256, 128))
-    fid = stratified_fold_ids(s.y, K, 1, seed)[0]
+    fid = fold_assignments(s.y, K, 1, seed)[0]
     pairs = [(np.flatnonzero(fid != k), np.flatnonzero(fid == k)) for k in range(K)]
 
     def ours(**kw):
@@ -204,7 +200,7 @@ def _run(name: str, E: int) -> list[dict]:
     # Zhou's protocol: R = 3 repeats (what generalization_error computes by default);
     # cleanlab needs one CV call per repeat (split seed r, model seed r)
     R = 3
-    fids = stratified_fold_ids(s.y, K, R, seed)
+    fids = fold_assignments(s.y, K, R, seed)
     pairs_r = [
         (np.flatnonzero(fids[r] != k), np.flatnonzero(fids[r] == k))
         for r in range(R)

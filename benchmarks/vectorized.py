@@ -114,12 +114,12 @@ def _ensemble(split, test, M, hidden, epochs, batch_size, reps, label):
 
 
 def _kfold(split, K, R, epochs, reps):
-    from samplescope.difficulty.generalization import generalization_error, stratified_fold_ids
+    from samplescope.difficulty.generalization import generalization_error
     from samplescope.models import default_model
-    from samplescope.training import heldout_logits
+    from samplescope.training import fold_assignments, heldout_logits
 
     C, seed = 10, 0
-    fid = stratified_fold_ids(split.y, K, R, seed)
+    fid = fold_assignments(split.y, K, R, seed)
     pairs, seeds = [], []
     for r in range(R):
         for k in range(K):

@@ -68,8 +68,8 @@ def main() -> None:
     inside, outside = np.abs(g) <= 3, np.abs(g) >= 4
     res = {}
     for name, o in (("mc_dropout", out_mc), ("ensemble", out_ens)):
-        sig_hat = np.sqrt(o["aleatoric"][:, 0])
-        epi = np.sqrt(o["epistemic"][:, 0])
+        sig_hat = np.sqrt(o["aleatoric_variance"][:, 0])
+        epi = np.sqrt(o["epistemic_variance"][:, 0])
         res[name] = {
             "sigma_corr_in_range": float(np.corrcoef(sig_hat[inside], sigma(g[inside]))[0, 1]),
             "sigma_mean_rel_error_in_range": float(
@@ -90,11 +90,11 @@ def main() -> None:
             "x": g,
             "true_sigma": sigma(g),
             "mc_mean": out_mc["mean"][:, 0],
-            "mc_sigma_aleatoric": np.sqrt(out_mc["aleatoric"][:, 0]),
-            "mc_std_epistemic": np.sqrt(out_mc["epistemic"][:, 0]),
+            "mc_sigma_aleatoric": np.sqrt(out_mc["aleatoric_variance"][:, 0]),
+            "mc_std_epistemic": np.sqrt(out_mc["epistemic_variance"][:, 0]),
             "ens_mean": out_ens["mean"][:, 0],
-            "ens_sigma_aleatoric": np.sqrt(out_ens["aleatoric"][:, 0]),
-            "ens_std_epistemic": np.sqrt(out_ens["epistemic"][:, 0]),
+            "ens_sigma_aleatoric": np.sqrt(out_ens["aleatoric_variance"][:, 0]),
+            "ens_std_epistemic": np.sqrt(out_ens["epistemic_variance"][:, 0]),
         }
     )
     with atomic_path(OUT / "grid.csv") as tmp:
@@ -104,8 +104,8 @@ def main() -> None:
     fig, axes = p.subplots(1, 3, figsize=(15, 4.2))
     ax = axes[0]
     ax.scatter(x[:, 0], y, s=3, c="gray", alpha=0.4, label="training data")
-    mu, alea = out_mc["mean"][:, 0], np.sqrt(out_mc["aleatoric"][:, 0])
-    tot = np.sqrt(out_mc["total"][:, 0])
+    mu, alea = out_mc["mean"][:, 0], np.sqrt(out_mc["aleatoric_variance"][:, 0])
+    tot = np.sqrt(out_mc["total_variance"][:, 0])
     ax.plot(g, mu, "b", label="MC-dropout mean")
     ax.fill_between(g, mu - 2 * tot, mu + 2 * tot, color="tab:red", alpha=0.2, label="±2 total std")
     ax.fill_between(
@@ -117,15 +117,15 @@ def main() -> None:
     ax.set_title("prediction with aleatoric and total uncertainty")
     ax = axes[1]
     ax.plot(g, sigma(g), "k--", label="true σ(x)")
-    ax.plot(g, np.sqrt(out_mc["aleatoric"][:, 0]), label="σ̂(x), dropout net")
-    ax.plot(g, np.sqrt(out_ens["aleatoric"][:, 0]), label="σ̂(x), ensemble")
+    ax.plot(g, np.sqrt(out_mc["aleatoric_variance"][:, 0]), label="σ̂(x), dropout net")
+    ax.plot(g, np.sqrt(out_ens["aleatoric_variance"][:, 0]), label="σ̂(x), ensemble")
     ax.axvspan(-3, 3, color="gray", alpha=0.1, label="training range")
     ax.set_ylim(0, 2)
     ax.legend(fontsize=7)
     ax.set_title("aleatoric: variance head recovers σ(x)")
     ax = axes[2]
-    ax.plot(g, np.sqrt(out_mc["epistemic"][:, 0]), label=f"MC dropout (S={args.samples})")
-    ax.plot(g, np.sqrt(out_ens["epistemic"][:, 0]), label=f"ensemble (M={args.members})")
+    ax.plot(g, np.sqrt(out_mc["epistemic_variance"][:, 0]), label=f"MC dropout (S={args.samples})")
+    ax.plot(g, np.sqrt(out_ens["epistemic_variance"][:, 0]), label=f"ensemble (M={args.members})")
     ax.axvspan(-3, 3, color="gray", alpha=0.1, label="training range")
     ax.set_yscale("log")
     ax.legend(fontsize=7)

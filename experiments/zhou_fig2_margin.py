@@ -51,14 +51,14 @@ def measures(seed: int) -> dict[str, np.ndarray]:
         "mu": -t.column("margin_mean"),
         "sigma2": t.column("margin_var"),
         "eq6": t.column("gen_error_eq6"),
-        "epistemic": predictive_variance_score(res.oof_probs),
+        "predictive_variance": predictive_variance_score(res.oof_probs),
         "gen_variance": t.column("gen_variance"),
         "noisy": noisy,
     }
 
 
 def correlations(m: dict[str, np.ndarray]) -> dict[str, float]:
-    err, mu, ep = m["err"], m["mu"], m["epistemic"]
+    err, mu, ep = m["err"], m["mu"], m["predictive_variance"]
     right, wrong = mu > 0, mu <= 0  # on average classified as the given label, or not
     out = {
         "pearson_err_margin": pearsonr(err, mu)[0],
@@ -133,7 +133,7 @@ def main() -> None:
     fig, axes = pyplot.subplots(1, 2, figsize=(10, 4))
     for ax, key, name in (
         (axes[0], "mu", "mean margin μ"),
-        (axes[1], "epistemic", "epistemic uncertainty"),
+        (axes[1], "predictive_variance", "epistemic uncertainty (predictive variance)"),
     ):
         for sel, lab, c in ((~m["noisy"], "clean", "tab:blue"), (m["noisy"], "noisy", "tab:red")):
             ax.scatter(norm(m[key])[sel], norm(m["err"])[sel], s=4, alpha=0.4, c=c, label=lab)

@@ -198,3 +198,16 @@ def test_functional_imports_only_numpy() -> None:
             elif isinstance(node, ast.Import):
                 for a in node.names:
                     assert a.name.split(".")[0] in {"numpy", "scipy"}, (path.name, a.name)
+
+
+def test_label_nll_matches_sklearn_log_loss_and_floors_zero():
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(4), size=50)
+    y = rng.integers(0, 4, size=50)
+    per = F.label_nll(p, y)
+    assert per.shape == (50,) and (per >= 0).all()
+    np.testing.assert_allclose(per.mean(), log_loss(y, p, labels=range(4)), rtol=1e-12)
+    p0 = np.array([[1.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_allclose(F.label_nll(p0, np.array([1, 0])), [-np.log(1e-12), np.log(2.0)])

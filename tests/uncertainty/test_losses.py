@@ -118,10 +118,10 @@ def test_heteroscedastic_regression_recovers_sigma() -> None:
     assert hist[-1] < hist[0]
     grid = np.linspace(-0.9, 0.9, 50, dtype=np.float32)[:, None]
     out = predict_regression(model, grid)
-    est = np.sqrt(out["aleatoric"][:, 0])
+    est = np.sqrt(out["aleatoric_variance"][:, 0])
     truth = 0.05 + 0.4 * np.abs(grid[:, 0])
     assert np.corrcoef(est, truth)[0, 1] > 0.9
-    assert np.all(out["epistemic"] == 0)  # no dropout -> one deterministic pass
+    assert np.all(out["epistemic_variance"] == 0)  # no dropout -> one deterministic pass
     assert HeteroscedasticLoss()(model(torch.as_tensor(x[:4])), torch.as_tensor(y[:4])).shape == (
         4,
     )

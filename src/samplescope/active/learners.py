@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from ..data.split import DataSplit
-from ..functional import softmax
+from ..functional import label_nll, softmax
 from ..models import split_head
 from ..training import fit
 from .acquisitions import Acquisition
@@ -228,7 +228,7 @@ class MCDropoutLearner:
         """Test accuracy and NLL (MC-averaged predictive for a Bayesian learner)."""
         pbar = self.probs(test, seed).mean(axis=0)
         acc = float((pbar.argmax(1) == test.y).mean())
-        nll = float(-np.log(np.clip(pbar[np.arange(len(test)), test.y], 1e-12, None)).mean())
+        nll = float(label_nll(pbar, test.y).mean())
         return {"accuracy": acc, "nll": nll}
 
 

@@ -79,10 +79,12 @@ def run_grid(
     log: Callable[[str], None] | None = print,
     executor: Any = None,
     workers: int | None = None,
+    address: str | None = None,
 ) -> pd.DataFrame:
     """Run every spec (skipping finished runs when ``resume``); return the curves table.
 
-    ``executor`` fans the runs out like every other fan-out of the library (None/"inprocess",
+    ``executor`` (with ``workers``, ``address``) fans the runs out like every other fan-out of
+    the library (None/"inprocess",
     "process", "dask", "ray" or any ``concurrent.futures.Executor``; see
     :func:`samplescope.executors.run_tasks`); ``learner_factory`` and the specs then travel to
     the workers (loky, Dask and Ray pickle closures with cloudpickle; a stdlib
@@ -103,6 +105,7 @@ def run_grid(
             [(spec,) for spec in specs],
             executor,
             workers=workers,
+            address=address,
             common=(
                 learner_factory,
                 pool_split,

@@ -27,6 +27,8 @@ canonical name           formula                                     aliases / o
                                                                      negative (of ``p̄``)
 ``logit_margin``         ``max_{j≠y} z_j - z_y`` (negative margin)   measure ``margin``,
                                                                      ``_neg_margins``
+``label_nll``            ``-log max(p_y, ε)``                         column ``loss`` of p̄, the
+                                                                     per-sample part of ``nll``
 ``predictive_entropy``   ``H[p̄]``                                    ``total``, ``max_entropy``,
                                                                      ``entropy`` (acquisition)
 ``expected_entropy``     ``mean_s H[p_s]``                           ``aleatoric``
@@ -49,12 +51,21 @@ Kampffmeyer et al. 2016 (mean std); Depeweg et al. 2018 (decomposition); Zhou et
 
 from .dispersion import mean_std, predictive_variance, variation_ratio
 from .entropy import decompose, entropy, expected_entropy, mutual_information, predictive_entropy
-from .probs import least_confidence, log_softmax, logit_margin, max_prob, prob_margin, softmax
+from .probs import (
+    label_nll,
+    least_confidence,
+    log_softmax,
+    logit_margin,
+    max_prob,
+    prob_margin,
+    softmax,
+)
 
 __all__ = [
     "decompose",
     "entropy",
     "expected_entropy",
+    "label_nll",
     "least_confidence",
     "log_softmax",
     "logit_margin",

@@ -20,6 +20,7 @@ __all__ = [
     "least_confidence",
     "prob_margin",
     "logit_margin",
+    "label_nll",
 ]
 
 
@@ -121,3 +122,20 @@ def logit_margin(logits: Any, labels: Any) -> np.ndarray:
     other = z.copy()
     other[..., rows, y] = -np.inf
     return other.max(axis=-1) - zy
+
+
+def label_nll(p: Any, labels: Any, eps: float = 1e-12) -> np.ndarray:
+    """Per-sample negative log-likelihood of the given label ``-log max(p_y, eps)``.
+
+    Args:
+        p: probabilities ``(N, C)`` (for stochastic outputs pass the mean ``p̄``).
+        labels: ``(N,)`` integer classes in ``[0, C)``.
+        eps: floor of ``p_y`` (so a zero probability gives ``-log eps``, not ``inf``).
+
+    Returns:
+        float64 ``(N,)``, ``≥ 0``; higher = harder. Its mean is the NLL of
+        :func:`samplescope.metrics.nll`; on ``softmax(z)`` it is the cross-entropy loss.
+    """
+    q = np.asarray(p, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    return -np.log(np.clip(q[np.arange(len(y)), y], eps, 1.0))

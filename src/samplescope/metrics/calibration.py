@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_labels, check_positive, check_probs
+from ..functional import label_nll
 
 __all__ = [
     "ece",
@@ -138,7 +139,7 @@ def brier(probs: Any, labels: Any) -> float:
 def nll(probs: Any, labels: Any) -> float:
     """Negative log-likelihood ``−mean_i log p_{i, y_i}`` in nats (lower = better)."""
     p, y = _validate(probs, labels)
-    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], _EPS, 1.0))))
+    return float(np.mean(label_nll(p, y, _EPS)))
 
 
 def reliability_diagram_data(probs: Any, labels: Any, n_bins: int = 15) -> dict[str, Any]:

@@ -111,5 +111,5 @@ class StochasticScorer:
             "predictive_variance": F.predictive_variance(p),
         }
         if y is not None:
-            out["loss"] = -np.log(np.clip(pbar[np.arange(len(pbar)), y], 1e-12, None))
+            out["loss"] = F.label_nll(pbar, y)
         return out

@@ -37,6 +37,7 @@ def train_ensemble(
     seeds: Sequence[int] | None = None,
     executor: Any = None,
     workers: int | None = None,
+    address: str | None = None,
     **fit_kwargs: Any,
 ) -> list[nn.Module]:
     """Train ``members`` models from ``model_fn()`` on ``data``, one seed each.
@@ -48,7 +49,8 @@ def train_ensemble(
         members: M (ignored when ``seeds`` is given).
         seeds: one seed per member (initialisation and data order); default ``0..M-1``.
         executor: ``None``/``"inprocess"``, ``"process"``, ``"dask"`` or an Executor.
-        workers: worker count when ``executor`` is created from its name.
+        workers, address: worker count and cluster address when ``executor`` is created
+            from its name (:mod:`samplescope.executors`).
         **fit_kwargs: passed to :func:`samplescope.training.fit` (``epochs``, ``lr``, …).
 
     Returns:
@@ -70,5 +72,6 @@ def train_ensemble(
         [(s, fit_kwargs) for s in seeds],
         executor,
         workers=workers,
+        address=address,
         common=(model_fn, data),
     )

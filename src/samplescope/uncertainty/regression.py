@@ -109,9 +109,11 @@ def predict_regression(
         members: ensemble members instead of MC dropout.
 
     Returns:
-        dict of ``(N, D)`` arrays: ``mean`` (mean over passes), ``aleatoric`` (mean predicted
-        σ²; zeros for models without a variance head), ``epistemic`` (variance of the means
-        over passes), ``total`` (their sum); plus ``means`` ``(S, N, D)``.
+        dict of ``(N, D)`` arrays: ``mean`` (mean over passes), ``aleatoric_variance`` (mean
+        predicted σ²; zeros for models without a variance head), ``epistemic_variance``
+        (variance of the means over passes), ``total_variance`` (their sum); plus ``means``
+        ``(S, N, D)``. (Variances of a regression output: not the classification entropies
+        ``expected_entropy`` / ``mutual_information`` of :mod:`samplescope.functional`.)
     """
     xt = torch.as_tensor(check_array(x, "x", ndim=(2, 3, 4, 5), dtype=np.float32))
     models = list(members) if members else ([] if model is None else [model])
@@ -153,8 +155,8 @@ def predict_regression(
     epi = mu.var(axis=0)
     return {
         "mean": mu.mean(0),
-        "aleatoric": alea,
-        "epistemic": epi,
-        "total": alea + epi,
+        "aleatoric_variance": alea,
+        "epistemic_variance": epi,
+        "total_variance": alea + epi,
         "means": mu,
     }
