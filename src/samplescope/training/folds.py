@@ -64,6 +64,16 @@ class FoldConfig:
     estimator: Any = None
     device: str = "cpu"
 
+    def train_options(self) -> dict[str, Any]:
+        """The keywords of :func:`samplescope.training.fit` (and ``fit_many``) this config sets."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+        }
+
     def build(self, input_shape: tuple[int, ...], seed: int) -> torch.nn.Module:
         """A fresh network for seed ``seed``, built under ``torch.manual_seed(seed)``."""
         torch.manual_seed(int(seed))
@@ -141,11 +151,7 @@ def fit_fold(
     fit(
         model,
         train,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        optimizer=config.optimizer,
-        lr=config.lr,
-        weight_decay=config.weight_decay,
+        **config.train_options(),
         seed=seed,
         device=config.device,
         progress=False,
