@@ -42,10 +42,19 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
+    except _usage_error_types() as exc:  # unknown command or option, bad value: no traceback
+        exc.show()
+        sys.exit(exc.exit_code)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's ``ClickException`` and the copy Typer >= 0.26 vendors as ``typer._click``
+    (Typer raises the latter, so catching ``click.ClickException`` alone misses every usage
+    error and prints a traceback)."""
+    found: list[type[BaseException]] = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
