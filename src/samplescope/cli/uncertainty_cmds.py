@@ -201,7 +201,7 @@ def uncertainty_cmd(
     data_dir: Path = data_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
-    """Per-sample total / aleatoric / epistemic uncertainty (higher = more uncertain).
+    """Per-sample predictive entropy, expected entropy, mutual information (higher = more uncertain).
 
     Trains a model (MC dropout, TTA) or ``--samples`` members (ensemble) and writes a
     ScoreTable with columns predictive_entropy (total), expected_entropy (aleatoric),
