@@ -38,3 +38,28 @@ def test_bad_value_is_a_valueerror_line(monkeypatch, capsys):
         main()
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.startswith("error:") and "nope" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--noise", "-0.1"], "--noise"),
+        (["--noise", "1.5"], "--noise"),
+        (["--imbalance", "0.5"], "--imbalance"),
+        (["--out", "scores.txt"], "--out"),
+        (["--out", "/proc/nope/scores.parquet"], "--out"),
+    ],
+)
+def test_bad_flag_values_fail_before_any_training(monkeypatch, capsys, tmp_path, argv, flag):
+    """Before the fix: --noise -0.1 was ignored (exit 0) and --out was checked after training."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        sys, "argv", ["samplescope", "difficulty", "--measures", "loss", "--quiet", *argv]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert captured.err.startswith(f"error: {flag}:"), captured.err
+    assert "trained" not in captured.out  # nothing was trained
+    assert not list(tmp_path.iterdir())  # nothing was written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,12 @@ def prepare_data(
     """Load ``name`` and apply, in order: training subset, imbalance, label noise (train split only).
 
     The test split keeps its clean labels; with imbalance the test split is left balanced.
+    Flag values are checked before anything is loaded (a ValueError naming the flag).
     """
+    if not np.isfinite(noise) or not 0.0 <= noise < 1.0:
+        raise ValueError(f"--noise: expected a label-noise rate in [0, 1), got {noise!r}")
+    if not np.isfinite(imbalance) or imbalance < 1.0:
+        raise ValueError(f"--imbalance: expected a head:tail ratio >= 1, got {imbalance!r}")
     ds = load_dataset(name, data_dir)
     train = ds.train
     desc = [f"{ds.name}: {len(train)} train / {len(ds.test)} test"]
@@ -94,3 +100,25 @@ def imbalance_option() -> typer.models.OptionInfo:
 
 def train_subset_option() -> typer.models.OptionInfo:
     return typer.Option(None, "--train-subset", help="use a random subset of the training split")
+
+
+def check_out_file(out: Path, suffixes: tuple[str, ...], flag: str = "--out") -> Path:
+    """Check a result path before any long work: its suffix, and that its folder can be made.
+
+    Returns the path; raises ``ValueError`` naming ``flag`` (wrong suffix, or a folder that
+    cannot be created or written, e.g. under ``/proc``).
+    """
+    out = Path(out)
+    if out.suffix.lower() not in suffixes:
+        raise ValueError(
+            f"{flag}: expected a file ending in {' or '.join(suffixes)}, got {str(out)!r}"
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"{flag}: cannot create the folder {str(out.parent)!r} ({exc.strerror})"
+        ) from None
+    if not os.access(out.parent, os.W_OK):
+        raise ValueError(f"{flag}: the folder {str(out.parent)!r} is not writable")
+    return out

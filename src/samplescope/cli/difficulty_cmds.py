@@ -11,6 +11,7 @@ from ..difficulty import compute_measures, get_measure, list_measures
 from ..report import hardest_easiest_grid
 from .app import app
 from .common import (
+    check_out_file,
     data_dir_option,
     data_option,
     echo,
@@ -111,6 +112,7 @@ def difficulty_cmd(
     for n in names:
         get_measure(n)
     spec = parse_executor(executor, address=address, workers=workers)
+    out = check_out_file(out, (".parquet", ".csv"))
     prep = prepare_data(
         data,
         data_dir=data_dir,
