@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from .._validation import check_fraction
 from ..data import Dataset, inject_label_noise, load_dataset, make_imbalanced
 
 __all__ = ["PreparedData", "prepare_data", "echo"]
@@ -40,8 +41,7 @@ def prepare_data(
     The test split keeps its clean labels; with imbalance the test split is left balanced.
     Flag values are checked before anything is loaded (a ValueError naming the flag).
     """
-    if not np.isfinite(noise) or not 0.0 <= noise < 1.0:
-        raise ValueError(f"--noise: expected a label-noise rate in [0, 1), got {noise!r}")
+    check_fraction(noise, "--noise", inclusive_high=False)
     if not np.isfinite(imbalance) or imbalance < 1.0:
         raise ValueError(f"--imbalance: expected a head:tail ratio >= 1, got {imbalance!r}")
     ds = load_dataset(name, data_dir)

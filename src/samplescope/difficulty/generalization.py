@@ -128,9 +128,8 @@ def decompose_cross_entropy(
     labels = np.asarray(labels)
     if labels.shape != (a.shape[1],):
         raise ValueError(f"labels: expected shape ({a.shape[1]},), got {labels.shape}")
-    if not np.isfinite(a).all() and not (
-        logits is None and np.all(np.isfinite(a) | (a == -np.inf))
-    ):
+    ok = np.isfinite(a) | (a == -np.inf) if logits is None else np.isfinite(a)  # log 0 = -inf
+    if not ok.all():
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
     if logits is not None:
         a = log_softmax(a, axis=2)
