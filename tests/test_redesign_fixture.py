@@ -85,10 +85,10 @@ def _main_job(tmp_path: Path, *extra: str) -> pd.DataFrame:
 
     from samplescope.cli import app
 
-    out = tmp_path / "scores.parquet"
+    out = tmp_path / "digits"  # --out is a folder; the table is digits/scores.parquet
     res = CliRunner().invoke(app, [*MAIN_JOB, "--out", str(out), *extra])
     assert res.exit_code == 0, res.output
-    return pd.read_parquet(out)
+    return pd.read_parquet(out / "scores.parquet")
 
 
 def test_readme_main_job_exact_path_bit_for_bit(tmp_path):

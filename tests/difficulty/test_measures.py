@@ -162,7 +162,7 @@ def test_compute_measures_all_kinds(digits):
 
 
 def test_cli_difficulty_writes_every_measure(tmp_path):
-    out = tmp_path / "s.csv"
+    out = tmp_path / "s"
     r = CliRunner().invoke(
         app,
         [
@@ -185,13 +185,15 @@ def test_cli_difficulty_writes_every_measure(tmp_path):
             "500",
             "--out",
             str(out),
+            "--format",
+            "csv",
             "--quiet",
         ],
     )
     assert r.exit_code == 0, r.output
-    t = ScoreTable.load(out)
+    t = ScoreTable.load(out / "scores.csv")
     assert {"gen_error", "loss", "class_proportion", "is_noisy"} <= set(t.df.columns)
     assert "noise AUROC" in r.output and "head mean" in r.output
-    assert (tmp_path / "s_grid.png").is_file()
+    assert (out / "grid.png").is_file()
     r = CliRunner().invoke(app, ["measures"])
     assert r.exit_code == 0 and "gen_variance" in r.output and "kfold" in r.output

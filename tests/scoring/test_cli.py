@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 def test_score_pool_synthetic(tmp_path):
-    out = tmp_path / "pool.parquet"
+    out = tmp_path / "pool"
     r = runner.invoke(
         app,
         [
@@ -32,7 +32,7 @@ def test_score_pool_synthetic(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "images/s" in r.output and "most uncertain by mutual_information" in r.output
-    df = pd.read_parquet(out)
+    df = pd.read_parquet(out / "pool_scores.parquet")
     assert len(df) == 3000 and df["sample_id"].tolist() == list(range(3000))
     assert (df["mutual_information"] >= 0).all()
 
@@ -42,7 +42,7 @@ def test_score_pool_npy_deterministic(tmp_path):
 
     x = load_dataset("digits").test.x[:400]
     np.save(tmp_path / "x.npy", x)
-    out = tmp_path / "p.parquet"
+    out = tmp_path / "p"
     r = runner.invoke(
         app,
         [
@@ -59,13 +59,13 @@ def test_score_pool_npy_deterministic(tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    df = pd.read_parquet(out)
+    df = pd.read_parquet(out / "pool_scores.parquet")
     assert len(df) == 400 and "entropy" in df and (df["label"] == df["pred"]).all()
 
 
 def test_score_pool_bad_inputs(tmp_path):
     r = runner.invoke(
-        app, ["score-pool", "--pool", "pool.txt", "--out", str(tmp_path / "a.parquet")]
+        app, ["score-pool", "--pool", "pool.txt", "--out", str(tmp_path / "a")]
     )
     assert r.exit_code != 0 and "pool: expected synthetic:N" in str(r.exception)
     r = runner.invoke(app, ["score-pool", "--executor", "threads"])

@@ -57,11 +57,14 @@ def test_trust_end_to_end_digits(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "word"),
     [
-        (["--losses", "hinge"], "loss"),
-        (["--shift", "fog"], "shift"),
-        (["--baselines", "odin"], "baseline"),
-        (["--seeds", "0"], "seeds"),
-        (["--alpha-neg", "-1"], "alpha_neg"),
+        (["--losses", "hinge"], "--losses"),
+        (["--shift", "fog"], "--shift"),
+        (["--baselines", "odin"], "--baselines"),
+        (["--seeds", "0"], "--repeats"),
+        (["--repeats", "0"], "--repeats"),
+        (["--alpha-neg", "-1"], "--alpha-neg"),
+        (["--head", "mlp"], "--head"),
+        (["--model", "vit"], "--model"),
     ],
 )
 def test_trust_bad_input(args: list[str], word: str) -> None:

@@ -68,7 +68,7 @@ def test_calibrate_from_logits(tmp_path, run) -> None:
 
 def test_calibrate_bad_input(tmp_path, run) -> None:
     r = run("calibrate", "--logits", str(tmp_path / "missing.npz"), "--test", "x.npz")
-    assert r.returncode == 2 and "error: logits" in r.stderr
+    assert r.returncode == 2 and "error: --logits" in r.stderr
     r = run("calibrate")
     assert r.returncode == 2 and "exactly one" in r.stderr
     np.savez(tmp_path / "bad.npz", logit=np.zeros((3, 2)), labels=np.zeros(3))
@@ -77,7 +77,7 @@ def test_calibrate_bad_input(tmp_path, run) -> None:
 
 
 def test_uncertainty_mc_dropout_digits(tmp_path, run) -> None:
-    out = tmp_path / "u.csv"
+    out = tmp_path / "u"
     r = run(
         "uncertainty",
         "--data",
@@ -88,10 +88,12 @@ def test_uncertainty_mc_dropout_digits(tmp_path, run) -> None:
         "3",
         "--out",
         str(out),
+        "--format",
+        "csv",
         "--quiet",
     )
     assert r.returncode == 0, r.stderr
-    df = pd.read_csv(out)
+    df = pd.read_csv(out / "uncertainty.csv")
     assert len(df) == 450
     cols = {"predictive_entropy", "expected_entropy", "mutual_information", "predictive_variance"}
     assert {"sample_id", "label"} | cols <= set(df.columns)
@@ -101,33 +103,39 @@ def test_uncertainty_mc_dropout_digits(tmp_path, run) -> None:
     )
     assert (df.mutual_information >= 0).all() and df.mutual_information.max() > 0
     r = run("uncertainty", "--data", "digits", "--method", "bayes", "--out", str(out))
-    assert r.returncode == 2 and "method" in r.stderr
+    assert r.returncode == 2 and "--method" in r.stderr
 
 
 def test_calibrate_trains_or_loads_a_model(tmp_path, run) -> None:
     import torch
 
     from samplescope.data import load_dataset
-    from samplescope.models import default_model
+    from samplescope.models import build_model, model_spec, save_model
 
     out = tmp_path / "cal"
     r = run("calibrate", "--data", "digits", "--epochs", "2", "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     assert "fitted temperature" in r.stdout and (out / "reliability.png").exists()
     ds = load_dataset("digits")
-    net = default_model(ds.input_shape, ds.num_classes)
-    torch.save(net.state_dict(), tmp_path / "m.pt")  # an untrained model: near-uniform outputs
+    # an untrained CNN: near-uniform outputs; its file carries the architecture, so no --model
+    arch = model_spec("cnn", ds.input_shape, ds.num_classes)
+    save_model(build_model(arch), tmp_path / "m.pt", arch)
     r = run(
         "calibrate", "--data", "digits", "--model-path", str(tmp_path / "m.pt"), "--out", str(out)
     )
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
-    assert "loaded" in s["source"] and s["before"]["accuracy"] == s["after"]["accuracy"]
+    assert "cnn loaded" in s["source"] and s["before"]["accuracy"] == s["after"]["accuracy"]
+    # a bare state dict (no architecture) is refused with the flag named, not a size-mismatch dump
+    torch.save(build_model(arch).state_dict(), tmp_path / "raw.pt")
+    r = run("calibrate", "--data", "digits", "--model-path", str(tmp_path / "raw.pt"))
+    assert r.returncode == 2 and "--model-path" in r.stderr and "architecture" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_uncertainty_ensemble_and_tta(tmp_path, run) -> None:
     for method, samples in (("ensemble", "2"), ("tta", "3")):
-        out = tmp_path / f"{method}.csv"
+        out = tmp_path / method
         r = run(
             "uncertainty",
             "--data",
@@ -140,9 +148,11 @@ def test_uncertainty_ensemble_and_tta(tmp_path, run) -> None:
             "1",
             "--out",
             str(out),
+            "--format",
+            "csv",
             "--quiet",
         )
         assert r.returncode == 0, r.stderr
         assert f"S = {samples}" in r.stdout
-        df = pd.read_csv(out)
+        df = pd.read_csv(out / "uncertainty.csv")
         assert len(df) == 450 and (df.mutual_information >= 0).all()

@@ -170,8 +170,15 @@ def test_cli_weightings_and_train(tmp_path, tiny):
     )
     assert r.exit_code == 0, r.output
     assert "balanced accuracy" in r.output
-    sd = torch.load(out / "model.pt", weights_only=True)
-    assert all(isinstance(v, torch.Tensor) for v in sd.values())
+    saved = torch.load(out / "model.pt", weights_only=True)  # weights plus the architecture
+    assert all(isinstance(v, torch.Tensor) for v in saved["state_dict"].values())
+    from samplescope.models import load_model
+
+    net, arch = load_model(out / "model.pt")
+    assert arch["kind"] == "mlp" and arch["num_classes"] == 10
+    r = runner.invoke(app, ["train", "--weighting", "superloss", "--param", "foo=1"])
+    assert isinstance(r.exception, ValueError) and "--param" in str(r.exception)
+    assert "lam" in str(r.exception)  # the allowed names are listed
     import pandas as pd
 
     hist = pd.read_csv(out / "metrics.csv")

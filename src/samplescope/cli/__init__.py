@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "data_cmds",
     "difficulty_cmds",
     "train_cmds",
+    "calibrate_cmds",
     "uncertainty_cmds",
     "trust_cmds",
     "active_cmds",

@@ -4,29 +4,46 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import typer
 
-from ..active import (
-    LabelFilter,
-    MCDropoutLearner,
-    NoisyOracle,
-    RunSpec,
-    acquisition_aliases,
-    get_acquisition,
-    labels_to_reach,
-    list_acquisitions,
-    plot_curves,
-    run_grid,
-)
-from ..models import gal_cnn, mlp, small_cnn
 from .app import app
-from .common import data_option, echo, prepare_data
+from .common import check_data_flags, echo, prepare_data, warn
 from .executor_option import address_option, executor_option, parse_executor, workers_option
+from .options import (
+    batch_size_option,
+    check_choice,
+    check_out_dir,
+    check_positive,
+    data_dir_option,
+    data_option,
+    lr_option,
+    noise_option,
+    quiet_option,
+    repeats_option,
+    samples_option,
+    seed_option,
+)
+
+# written out so that --help needs no torch; a test checks them against the registry
+ACQUISITIONS = (
+    "least_confidence",
+    "margin",
+    "mean_std",
+    "mutual_information",
+    "predictive_entropy",
+    "predictive_variance",
+    "random",
+    "variation_ratio",
+)
 
 
-def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int):
+def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """The MC-dropout learner's network (retrained from scratch on small labelled sets, so
+    its digits MLP is narrower than the other commands': one hidden layer of 128)."""
+    from ..models import gal_cnn, mlp, small_cnn
+
     if kind == "auto":
         kind = "mlp" if input_shape[-1] <= 8 else "gal_cnn"
     if kind == "gal_cnn":
@@ -44,8 +61,7 @@ def active_cmd(
     acquisition: str = typer.Option(
         "mutual_information",
         "--acquisition",
-        help=f"comma-separated, from {list_acquisitions()}"
-        f" (old names {sorted(acquisition_aliases())} are accepted)",
+        help=f"comma-separated, from {list(ACQUISITIONS)} (and their aliases, e.g. bald)",
     ),
     initial: int = typer.Option(20, "--initial", help="class-balanced initial labelled set"),
     per_step: int = typer.Option(10, "--per-step", help="labels acquired per step"),
@@ -53,10 +69,10 @@ def active_cmd(
     pool_subset: int = typer.Option(
         2000, "--pool-subset", help="random pool subset scored per step (0 = all)"
     ),
-    mc_samples: int = typer.Option(
-        20, "--mc-samples", help="T, MC-dropout samples (scoring and test)"
+    mc_samples: int = samples_option(
+        20, "--mc-samples", help="S, MC-dropout samples, scoring and test (alias --mc-samples)"
     ),
-    repeats: int = typer.Option(3, "--repeats", help="repeats (seeds 0..R-1) per acquisition"),
+    repeats: int = repeats_option(3),
     out: Path = typer.Option(
         Path("active_out"), "--out", help="output folder (curves.csv, curves.png, runs/)"
     ),
@@ -68,16 +84,18 @@ def active_cmd(
         100, "--updates", help="gradient updates per retrain (when --epochs is 0)"
     ),
     epochs: int = typer.Option(0, "--epochs", help="fixed epochs per retrain (0 = use --updates)"),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(1e-3, "--lr"),
+    batch_size: int = batch_size_option(64),
+    lr: float = lr_option(),
     test_subset: int = typer.Option(
         0, "--test-subset", help="evaluate on a fixed random test subset (0 = all)"
     ),
     deterministic: bool = typer.Option(
         False, "--deterministic", help="no MC dropout (deterministic CNN)"
     ),
-    label_noise: float = typer.Option(
-        0.0, "--label-noise", help="noisy labeller: wrong label with this rate"
+    label_noise: float = noise_option(
+        "--label-noise",
+        help="label-noise rate in [0, 1): the labeller answers a wrong label with this rate "
+        "(alias --label-noise)",
     ),
     filter_tau: str = typer.Option(
         "", "--filter-tau", help="label filter: a threshold in [0,1] or 'dynamic'"
@@ -87,8 +105,8 @@ def active_cmd(
         0.0, "--diversity", help="λ of the cosine-similarity penalty (diverse)"
     ),
     init: str = typer.Option("balanced", "--init", help="balanced | kmeans initial set"),
-    seed: int = typer.Option(0, "--seed", help="seed of repeat 0 (repeat r uses seed + r)"),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="folder with mnist.npz etc."),
+    seed: int = seed_option(help="seed of repeat 0 (repeat r uses seed + r)"),
+    data_dir: Path | None = data_dir_option(),
     dense_l2: float = typer.Option(
         0.0,
         "--dense-l2",
@@ -98,21 +116,73 @@ def active_cmd(
     executor: str = executor_option(),
     address: str = address_option(),
     workers: int = workers_option(),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Active learning curves: test accuracy vs acquired labels, per acquisition and repeat."""
+
+    import numpy as np
+
+    from ..active import (
+        LabelFilter,
+        MCDropoutLearner,
+        NoisyOracle,
+        RunSpec,
+        get_acquisition,
+        labels_to_reach,
+        list_acquisitions,
+        plot_curves,
+        run_grid,
+    )
+
     acqs = [a.strip() for a in acquisition.split(",") if a.strip()]
     if not acqs:
-        raise ValueError("acquisition: expected at least one name")
+        raise ValueError("--acquisition: expected at least one name")
     for a in acqs:
         if a not in list_acquisitions(include_aliases=True):
-            raise ValueError(f"acquisition: expected names from {list_acquisitions()}, got {a!r}")
+            raise ValueError(f"--acquisition: expected names from {list_acquisitions()}, got {a!r}")
     acqs = list(dict.fromkeys(get_acquisition(a).name for a in acqs))  # canonical labels
-    if repeats < 1:
-        raise ValueError(f"repeats: expected >= 1, got {repeats}")
+    check_data_flags(data, noise=label_noise)
+    for flag, v in (
+        ("--repeats", repeats),
+        ("--initial", initial),
+        ("--per-step", per_step),
+        ("--steps", steps),
+        ("--samples", mc_samples),
+        ("--batch-size", batch_size),
+        ("--lr", lr),
+    ):
+        check_positive(v, flag, allow_none=False)
+    for flag, v in (
+        ("--pool-subset", pool_subset),
+        ("--test-subset", test_subset),
+        ("--epochs", epochs),
+        ("--updates", updates),
+    ):
+        if v < 0:
+            raise ValueError(f"{flag}: expected a count >= 0, got {v}")
+    if epochs == 0 and updates == 0:
+        raise ValueError(
+            "--updates: expected > 0 when --epochs is 0 (one of them sets the training length)"
+        )
+    check_choice(model, ("auto", "gal_cnn", "mlp", "cnn"), "--model")
+    check_choice(batch_mode, ("topk", "batchbald", "diverse"), "--batch-mode")
+    check_choice(init, ("balanced", "kmeans"), "--init")
+    if filter_tau and filter_tau != "dynamic":
+        try:
+            tau = float(filter_tau)
+        except ValueError:
+            tau = float("nan")
+        if not 0 <= tau <= 1:
+            raise ValueError(
+                f"--filter-tau: expected a threshold in [0, 1] or 'dynamic', got {filter_tau!r}"
+            )
+    if mc_samples == 1 and not deterministic:
+        warn("--samples 1: one MC-dropout sample has no spread; mutual_information is 0 everywhere")
+    out = check_out_dir(out)
     runs = out / "runs"
     if not resume and runs.exists() and any(runs.glob("*/state.npz")):
         raise ValueError(
-            f"out: {out} already holds checkpointed runs; pass --resume or choose a new --out"
+            f"--out: {out} already holds checkpointed runs; pass --resume or choose a new --out"
         )
     prep = prepare_data(data, data_dir=data_dir, seed=seed)
     ds = prep.dataset
@@ -121,6 +191,12 @@ def active_cmd(
     if test_subset and test_subset < len(test):
         test = test.subset(
             np.sort(np.random.default_rng(seed).choice(len(test), test_subset, replace=False))
+        )
+    per_class = max(1, initial // ds.num_classes)
+    if per_class * ds.num_classes != initial:
+        warn(
+            f"--initial {initial}: the class-balanced initial set takes {per_class} per class, "
+            f"so it holds {per_class * ds.num_classes} labels, not {initial}"
         )
     factory = _model_factory(model, ds.input_shape, ds.num_classes)
     spec = parse_executor(executor, address=address, workers=workers)
@@ -166,7 +242,7 @@ def active_cmd(
             curves = run_grid(specs, learner, ds.train, test, out, resume=resume, executor=ex)
     else:
         curves = run_grid(
-            specs, learner, ds.train, test, out, resume=resume, progress=True, log=echo
+            specs, learner, ds.train, test, out, resume=resume, progress=not quiet, log=echo
         )
     plot_curves(curves, out / "curves.png", title=f"{data}: test accuracy vs acquired labels")
     r10, r5 = labels_to_reach(curves, 0.10), labels_to_reach(curves, 0.05)

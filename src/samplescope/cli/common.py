@@ -5,24 +5,32 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 
-from .._validation import check_fraction
-from ..data import Dataset, inject_label_noise, load_dataset, make_imbalanced
+from .options import DATA_NAMES, NOISE_KINDS
 
-__all__ = ["PreparedData", "prepare_data", "echo"]
+if TYPE_CHECKING:
+    from ..data import Dataset
+
+__all__ = ["PreparedData", "check_out_file", "echo", "prepare_data", "warn"]
 
 
 def echo(msg: str = "") -> None:
     typer.echo(msg)
 
 
+def warn(msg: str) -> None:
+    """A ``warning: ...`` line on stderr: the run goes on, but its result needs a caveat."""
+    typer.echo(f"warning: {msg}", err=True)
+
+
 @dataclass
 class PreparedData:
     dataset: Dataset
     description: str
+    extra: dict[str, Any] | None = None
 
 
 def prepare_data(
@@ -41,15 +49,22 @@ def prepare_data(
     The test split keeps its clean labels; with imbalance the test split is left balanced.
     Flag values are checked before anything is loaded (a ValueError naming the flag).
     """
-    check_fraction(noise, "--noise", inclusive_high=False)
-    if not np.isfinite(imbalance) or imbalance < 1.0:
-        raise ValueError(f"--imbalance: expected a head:tail ratio >= 1, got {imbalance!r}")
+    check_data_flags(
+        name, noise=noise, noise_kind=noise_kind, imbalance=imbalance, train_subset=train_subset
+    )
+    import numpy as np
+
+    from ..data import Dataset, inject_label_noise, load_dataset, make_imbalanced
+
     ds = load_dataset(name, data_dir)
     train = ds.train
     desc = [f"{ds.name}: {len(train)} train / {len(ds.test)} test"]
+    if train_subset is not None and train_subset >= len(train):
+        warn(
+            f"--train-subset {train_subset} >= the {len(train)} training samples of "
+            f"{ds.name}: using all of them"
+        )
     if train_subset is not None and train_subset < len(train):
-        if train_subset <= 0:
-            raise ValueError(f"train_subset: expected a positive count, got {train_subset}")
         idx = np.sort(
             np.random.default_rng(seed).choice(len(train), size=train_subset, replace=False)
         )
@@ -75,31 +90,27 @@ def prepare_data(
     return PreparedData(ds, "; ".join(desc))
 
 
-# Options shared by the commands that load a data set (one declaration, same help everywhere).
-def data_option() -> typer.models.OptionInfo:
-    return typer.Option("digits", "--data", help="digits | mnist | fashion-mnist")
+def check_data_flags(
+    name: str,
+    *,
+    noise: float = 0.0,
+    noise_kind: str = "symmetric",
+    imbalance: float = 1.0,
+    train_subset: int | None = None,
+) -> None:
+    """The data flags' values, checked before anything is loaded (ValueError naming the flag)."""
+    import math
 
-
-def data_dir_option() -> typer.models.OptionInfo:
-    return typer.Option(None, "--data-dir", help="folder with the .npz files")
-
-
-def noise_option() -> typer.models.OptionInfo:
-    return typer.Option(0.0, "--noise", help="label-noise rate injected into the training split")
-
-
-def noise_kind_option() -> typer.models.OptionInfo:
-    from ..data import NOISE_KINDS
-
-    return typer.Option("symmetric", "--noise-kind", help=" | ".join(NOISE_KINDS))
-
-
-def imbalance_option() -> typer.models.OptionInfo:
-    return typer.Option(1.0, "--imbalance", help="imbalance ratio head:tail (1 = none)")
-
-
-def train_subset_option() -> typer.models.OptionInfo:
-    return typer.Option(None, "--train-subset", help="use a random subset of the training split")
+    if name not in DATA_NAMES:
+        raise ValueError(f"--data: expected one of {list(DATA_NAMES)}, got {name!r}")
+    if not (math.isfinite(noise) and 0.0 <= noise < 1.0):
+        raise ValueError(f"--noise: expected a rate in [0, 1), got {noise!r}")
+    if noise_kind not in NOISE_KINDS:
+        raise ValueError(f"--noise-kind: expected one of {list(NOISE_KINDS)}, got {noise_kind!r}")
+    if not math.isfinite(imbalance) or imbalance < 1.0:
+        raise ValueError(f"--imbalance: expected a head:tail ratio >= 1, got {imbalance!r}")
+    if train_subset is not None and train_subset <= 0:
+        raise ValueError(f"--train-subset: expected a positive count, got {train_subset}")
 
 
 def check_out_file(out: Path, suffixes: tuple[str, ...], flag: str = "--out") -> Path:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..data import DATA_ENV, data_dir, dataset_file, list_datasets
 from .app import app
 from .common import echo
 
@@ -14,10 +13,12 @@ from .common import echo
 @app.command("datasets")
 def datasets_cmd(
     data_dir_opt: Path = typer.Option(
-        None, "--data-dir", help=f"folder with the .npz files (default ${DATA_ENV})"
+        None, "--data-dir", help="folder with the .npz files (default $SAMPLESCOPE_DATA_DIR)"
     ),
 ) -> None:
     """List the built-in data sets, their sizes and whether their files were found."""
+    from ..data import DATA_ENV, data_dir, dataset_file, list_datasets
+
     d = data_dir(data_dir_opt)
     echo(f"data directory: {d if d is not None else f'(none: pass --data-dir or set {DATA_ENV})'}")
     echo(f"{'name':<15}{'train':>8}{'test':>8}{'classes':>9}  {'input':<12}status")

@@ -86,7 +86,7 @@ def parse_executor(
 ) -> ExecutorSpec:
     """Parse CLI-style executor options into an :class:`ExecutorSpec` (ValueError when invalid)."""
     if workers is not None:
-        workers = _int(str(workers), "workers")
+        workers = _int(str(workers), "--workers")
     if address is not None and not str(address).strip():
         address = None
     if executor is None or not str(executor).strip():
@@ -98,20 +98,20 @@ def parse_executor(
     name = name.lower()
     if name not in EXECUTOR_NAMES:
         raise ValueError(
-            f"executor: expected one of {list(EXECUTOR_NAMES)} (optionally name:workers or "
+            f"--executor: expected one of {list(EXECUTOR_NAMES)} (optionally name:workers or "
             f"dask:ADDRESS), got {executor!r}"
         )
     if name == "loky":
         name = "process"
     if arg:
         if arg.isdigit():
-            workers = _int(arg, "executor workers")
+            workers = _int(arg, "--executor")
         elif name in ("dask", "ray"):
             if address is not None and address != arg:
                 raise ValueError(f"--address: given twice ({arg!r} in --executor and {address!r})")
             address = arg
         else:
-            raise ValueError(f"executor: expected {name}:WORKERS, got {executor!r}")
+            raise ValueError(f"--executor: expected {name}:WORKERS, got {executor!r}")
     if address is not None and name not in ("dask", "ray"):
         raise ValueError(
             f"--address: only used by the dask or ray executors, got executor {name!r}"

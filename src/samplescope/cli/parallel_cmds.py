@@ -9,8 +9,24 @@ from typing import Any
 import typer
 
 from .app import app
-from .common import data_dir_option, echo, prepare_data
+from .common import check_data_flags, echo, prepare_data, warn
 from .executor_option import address_option, executor_option, parse_executor, workers_option
+from .options import (
+    check_choice,
+    check_model_name,
+    check_out_dir,
+    check_positive,
+    chunk_size_option,
+    data_dir_option,
+    data_option,
+    default_epochs,
+    epochs_option,
+    model_option,
+    quiet_option,
+    samples_option,
+    seed_option,
+    train_subset_option,
+)
 
 
 def _pool_source(
@@ -21,14 +37,21 @@ def _pool_source(
     if pool.startswith("synthetic:"):
         n = pool.split(":", 1)[1].replace("_", "")
         if not n.isdigit() or int(n) < 1:
-            raise ValueError(f"pool: expected synthetic:N with a positive N, got {pool!r}")
+            raise ValueError(f"--pool: expected synthetic:N with a positive N, got {pool!r}")
         return SyntheticPool(int(n), data, seed=seed, data_dir=data_dir)
     p = Path(pool)
     if p.suffix.lower() != ".npy":
         raise ValueError(
-            f"pool: expected synthetic:N or a .npy file of inputs (N, ...), got {pool!r}"
+            f"--pool: expected synthetic:N or a .npy file of inputs (N, ...), got {pool!r}"
         )
-    return NpySource(p, labels)
+    if not p.is_file():
+        raise ValueError(f"--pool: expected an existing .npy file, got {pool!r}")
+    if labels is not None and not Path(labels).is_file():
+        raise ValueError(f"--pool-labels: expected an existing .npy file, got {str(labels)!r}")
+    try:
+        return NpySource(p, labels)
+    except ValueError as exc:
+        raise ValueError(f"--pool: {exc}") from None
 
 
 @app.command("score-pool")
@@ -39,53 +62,56 @@ def score_pool_cmd(
     pool_labels: Path = typer.Option(
         None, "--pool-labels", help="optional labels .npy for the pool"
     ),
-    data: str = typer.Option(
-        "digits", "--data", help="training data: digits | mnist | fashion-mnist"
+    data: str = data_option(help="training data: digits | mnist | fashion-mnist"),
+    model: str = model_option(
+        help="auto | mlp | cnn | gal_cnn (auto, mc_dropout: an MLP with dropout 0.5 for 8x8 "
+        "inputs, Gal's CNN otherwise; deterministic: as everywhere)"
     ),
-    model: str = typer.Option(None, "--model", help="mlp | cnn | gal_cnn (default by input size)"),
-    epochs: int = typer.Option(3, "--epochs", help="training epochs before scoring"),
-    train_subset: int = typer.Option(None, "--train-subset", help="train on a random subset"),
+    epochs: int = epochs_option(),
+    train_subset: int = train_subset_option(),
     method: str = typer.Option("mc_dropout", "--method", help="mc_dropout | deterministic"),
-    samples: int = typer.Option(20, "--samples", help="MC-dropout passes T"),
-    chunk_size: int = typer.Option(4096, "--chunk-size", help="rows scored per chunk"),
-    out: Path = typer.Option(Path("pool_scores.parquet"), "--out", help="Parquet ScoreTable"),
-    seed: int = typer.Option(0, "--seed"),
+    samples: int = samples_option(20),
+    chunk_size: int = chunk_size_option(4096),
+    out: Path = typer.Option(Path("pool_out"), "--out", help="output folder (pool_scores.parquet)"),
+    seed: int = seed_option(),
     executor: str = executor_option(),
     address: str = address_option(),
     workers: int = workers_option(),
     data_dir: Path = data_dir_option(),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Train a model, then stream-score a (large) pool into Parquet with bounded memory."""
+    check_choice(method, ("mc_dropout", "deterministic"), "--method")
+    check_model_name(model)
+    check_data_flags(data, train_subset=train_subset)
+    check_positive(samples, "--samples", allow_none=False)
+    check_positive(chunk_size, "--chunk-size", allow_none=False)
+    check_positive(epochs, "--epochs")
+    spec = parse_executor(executor, address=address, workers=workers)
+    out = check_out_dir(out) / "pool_scores.parquet"
+    if samples == 1 and method == "mc_dropout":
+        warn("--samples 1: one MC-dropout sample has no spread; mutual_information is 0 everywhere")
+
     import torch
 
-    from ..models import default_model
+    from ..models import build_model, model_spec
     from ..scoring import LogitScorer, StochasticScorer, stream_scores
     from ..training import fit
 
-    if method not in ("mc_dropout", "deterministic"):
-        raise ValueError(f"method: expected 'mc_dropout' or 'deterministic', got {method!r}")
-    spec = parse_executor(executor, address=address, workers=workers)
     prep = prepare_data(data, data_dir=data_dir, train_subset=train_subset, seed=seed)
     ds = prep.dataset
     echo(prep.description)
     source = _pool_source(pool, ds.name, data_dir, pool_labels, seed)
     shape = getattr(source, "input_shape", None) or tuple(source.x.shape[1:])
     if tuple(shape) != ds.input_shape:
-        raise ValueError(f"pool: expected inputs of shape {ds.input_shape}, got {tuple(shape)}")
-    kind = model
-    if kind is None:
-        kind = "gal_cnn" if method == "mc_dropout" and ds.input_shape[-1] >= 16 else "mlp"
+        raise ValueError(f"--pool: expected inputs of shape {ds.input_shape}, got {tuple(shape)}")
+    arch = model_spec(model, ds.input_shape, ds.num_classes, need_dropout=method == "mc_dropout")
     torch.manual_seed(seed)
-    if kind == "mlp" and method == "mc_dropout":
-        from ..models import mlp
-
-        net = mlp(ds.input_shape, ds.num_classes, dropout=0.5)
-    else:
-        net = default_model(ds.input_shape, ds.num_classes, kind=kind)
+    net = build_model(arch)
+    ep = epochs if epochs is not None else default_epochs(ds.name)
     t0 = time.perf_counter()
-    fit(net, ds.train, epochs=epochs, seed=seed, progress=not quiet)
-    echo(f"trained {kind} for {epochs} epochs in {time.perf_counter() - t0:.1f}s")
+    fit(net, ds.train, epochs=ep, seed=seed, progress=not quiet)
+    echo(f"trained {arch['kind']} for {ep} epochs in {time.perf_counter() - t0:.1f}s")
     scorer = (
         StochasticScorer(net, samples=samples, seed=seed)
         if method == "mc_dropout"

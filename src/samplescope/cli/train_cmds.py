@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import torch
 import typer
 
-from ..io import atomic_path, atomic_torch_save, atomic_write_json
-from ..models import default_model
-from ..training import Callback, TrainerState, predict_logits
-from ..weighting import (
-    chi2_divergence,
-    difficulty_from_table,
-    fit_weighted,
-    get_weighting,
-    list_weightings,
-)
 from .app import app
-from .common import (
+from .common import check_data_flags, echo, prepare_data
+from .options import (
+    batch_size_option,
+    check_choice,
+    check_model_name,
+    check_out_dir,
+    check_positive,
     data_dir_option,
     data_option,
-    echo,
+    default_epochs,
+    epochs_option,
     imbalance_option,
+    lr_option,
+    model_option,
     noise_kind_option,
     noise_option,
-    prepare_data,
+    quiet_option,
+    seed_option,
     train_subset_option,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["parse_params", "per_class_accuracy"]
 
@@ -62,6 +62,8 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
 
 def per_class_accuracy(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Accuracy per true class ``(C,)`` (NaN for classes absent from ``labels``)."""
+    import numpy as np
+
     acc = np.full(num_classes, np.nan)
     for c in range(num_classes):
         m = labels == c
@@ -70,32 +72,45 @@ def per_class_accuracy(pred: np.ndarray, labels: np.ndarray, num_classes: int) -
     return acc
 
 
-class _BalancedAcc(Callback):
-    """Adds ``val_balanced_acc`` (mean per-class test accuracy) to every epoch's history."""
+def _balanced_acc_callback(test: Any, num_classes: int) -> Any:
+    """A callback adding ``val_balanced_acc`` (mean per-class test accuracy) to every epoch."""
+    import numpy as np
 
-    def __init__(self, test: Any, num_classes: int) -> None:
-        self.test, self.C = test, num_classes
+    from ..training import Callback
 
-    def on_epoch_end(self, state: TrainerState) -> None:
-        ev = state.evaluate(self.test)
-        acc = per_class_accuracy(ev.logits.argmax(1), ev.labels, self.C)
-        state.history[-1]["val_balanced_acc"] = float(np.nanmean(acc))
+    class _BalancedAcc(Callback):
+        def on_epoch_end(self, state: Any) -> None:
+            ev = state.evaluate(test)
+            acc = per_class_accuracy(ev.logits.argmax(1), ev.labels, num_classes)
+            state.history[-1]["val_balanced_acc"] = float(np.nanmean(acc))
+
+    return _BalancedAcc()
 
 
 @app.command("weightings")
 def weightings_cmd() -> None:
-    """List the registered weighting schemes (name, kind, formula), one line each."""
+    """List the registered weighting schemes: name, kind, formula, and the --param names."""
+    from ..weighting import get_weighting, list_weightings
+
     for name in list_weightings():
         s = get_weighting(name)
         kind = s.kind + ("*" if s.needs_difficulty else "")
         echo(f"{name:<23}{kind:<9}{s.description}")
+        params = s.parameters()
+        if params:
+            echo(" " * 32 + "--param " + "  ".join(f"{k}={v!r}" for k, v in params.items()))
     echo("\n(* = static scheme reading a difficulty column: pass --weights-from and --column)")
+    echo("(--param KEY=VALUE sets a parameter; the values shown are the defaults)")
 
 
 @app.command("train")
 def train_cmd(
     data: str = data_option(),
-    out: Path = typer.Option(Path("train_run"), "--out", help="output folder"),
+    out: Path = typer.Option(
+        Path("train_run"),
+        "--out",
+        help="output folder (model.pt, metrics.csv, per_class.csv, summary.json)",
+    ),
     weighting: str = typer.Option(
         "uniform", "--weighting", help="scheme name (see `samplescope weightings`)"
     ),
@@ -112,22 +127,42 @@ def train_cmd(
     noise: float = noise_option(),
     noise_kind: str = noise_kind_option(),
     imbalance: float = imbalance_option(),
-    epochs: int = typer.Option(
-        None, "--epochs", help="training epochs (default: 30 digits, 5 otherwise)"
-    ),
-    model: str = typer.Option(
-        None, "--model", help="mlp | cnn | gal_cnn | resnet (default by input size)"
-    ),
-    lr: float = typer.Option(1e-3, "--lr"),
-    batch_size: int = typer.Option(128, "--batch-size"),
+    epochs: int = epochs_option(),
+    model: str = model_option(),
+    lr: float = lr_option(),
+    batch_size: int = batch_size_option(),
     train_subset: int = train_subset_option(),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = seed_option(),
     data_dir: Path = data_dir_option(),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    quiet: bool = quiet_option(),
 ) -> None:
-    """Train with a weighting scheme; write model.pt, metrics.csv, per_class.csv and summary.json."""
-    spec = get_weighting(weighting)
+    """Train with a weighting scheme; write model.pt, metrics.csv, per_class.csv and summary.json.
+
+    model.pt holds the architecture with the weights: ``--model-path run/model.pt`` reloads it.
+    """
+    from ..weighting import get_weighting, list_weightings
+
+    try:
+        spec = get_weighting(weighting)
+    except ValueError:
+        raise ValueError(
+            f"--weighting: expected one of {list_weightings()}, got {weighting!r}"
+        ) from None
     params = parse_params(param)
+    spec.check_params(params, "--param")
+    check_data_flags(
+        data, noise=noise, noise_kind=noise_kind, imbalance=imbalance, train_subset=train_subset
+    )
+    check_choice(weight_mode, ("loss", "sampler"), "--weight-mode")
+    check_positive(epochs, "--epochs")
+    check_model_name(model)
+    check_positive(batch_size, "--batch-size", allow_none=False)
+    check_positive(lr, "--lr", allow_none=False)
+    if weights_from is not None and not weights_from.is_file():
+        raise ValueError(
+            f"--weights-from: expected an existing ScoreTable file, got {str(weights_from)!r}"
+        )
+    out = check_out_dir(out)
     if spec.needs_difficulty and weights_from is None:
         raise ValueError(
             f"--weights-from: weighting {weighting!r} reads a difficulty column; pass a ScoreTable"
@@ -147,12 +182,22 @@ def train_cmd(
     )
     ds = prep.dataset
     echo(prep.description)
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from ..io import atomic_path, atomic_write_json
+    from ..models import build_model, model_spec, save_model
+    from ..training import predict_logits
+    from ..weighting import chi2_divergence, difficulty_from_table, fit_weighted
+
     difficulty = None
     if weights_from is not None:
         difficulty = difficulty_from_table(weights_from, column, ds.train.sample_id)
-    ep = epochs if epochs is not None else (30 if ds.name == "digits" else 5)
+    ep = epochs if epochs is not None else default_epochs(ds.name)
     torch.manual_seed(seed)
-    net = default_model(ds.train.x.shape[1:], ds.num_classes, kind=model)
+    arch = model_spec(model, ds.train.x.shape[1:], ds.num_classes)
+    net = build_model(arch)
     res = fit_weighted(
         net,
         ds.train,
@@ -166,11 +211,10 @@ def train_cmd(
         lr=lr,
         seed=seed,
         val=ds.test,
-        callbacks=[_BalancedAcc(ds.test, ds.num_classes)],
+        callbacks=[_balanced_acc_callback(ds.test, ds.num_classes)],
         progress=not quiet,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_torch_save(res.model.state_dict(), out / "model.pt")
+    save_model(res.model, out / "model.pt", arch)
     hist = pd.DataFrame(res.history)
     with atomic_path(out / "metrics.csv") as tmp:
         hist.to_csv(tmp, index=False)
@@ -194,6 +238,7 @@ def train_cmd(
         "weighting": weighting,
         "params": params,
         "weight_mode": weight_mode,
+        "model": arch,
         "epochs": ep,
         "seed": seed,
         "test_acc": overall,

@@ -7,7 +7,22 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import data_dir_option, data_option, echo, prepare_data, train_subset_option
+from .common import check_data_flags, echo, prepare_data, warn
+from .executor_option import address_option, executor_option, parse_executor, workers_option
+from .options import (
+    check_choice,
+    check_model_name,
+    check_out_dir,
+    check_positive,
+    data_dir_option,
+    data_option,
+    default_epochs,
+    epochs_option,
+    model_option,
+    quiet_option,
+    repeats_option,
+    train_subset_option,
+)
 
 
 @app.command("trust-losses")
@@ -34,18 +49,22 @@ def trust_cmd(
     baselines: str = typer.Option(
         "mcp,mc_dropout,trustscore", "--baselines", help="comma-separated ('' = none)"
     ),
-    seeds: int = typer.Option(3, "--seeds", help="number of seeds (0, 1, ...)"),
-    out: Path = typer.Option(Path("trust_results"), "--out", help="output folder"),
+    seeds: int = repeats_option(
+        3, "--seeds", help="R, independent repeats with seeds 0, 1, ..., R-1 (alias --seeds)"
+    ),
+    out: Path = typer.Option(
+        Path("trust_results"),
+        "--out",
+        help="output folder (histograms, risk-coverage curves, rows.csv, summary.csv, trust scores)",
+    ),
     alpha_pos: float = typer.Option(1.0, "--alpha-pos", help="steep slope α⁺"),
     alpha_neg: float = typer.Option(3.0, "--alpha-neg", help="steep slope α⁻"),
-    epochs: int = typer.Option(
-        None, "--epochs", help="classifier epochs (default: 30 digits, 2 otherwise)"
-    ),
+    epochs: int = epochs_option(help="classifier epochs (default: 30 for digits, 3 otherwise)"),
     oracle_epochs: int = typer.Option(
         None, "--oracle-epochs", help="oracle epochs (default: 10 digits, 2 otherwise)"
     ),
     oracle_lr: float = typer.Option(1e-4, "--oracle-lr", help="oracle learning rate (Adam)"),
-    model: str = typer.Option("cnn", "--model", help="classifier: cnn | gal_cnn | resnet | mlp"),
+    model: str = model_option(),
     head: str = typer.Option("hyperplane", "--head", help="hyperplane | linear"),
     backbone: str = typer.Option("finetune", "--backbone", help="finetune | frozen"),
     freeze_layers: int = typer.Option(
@@ -58,11 +77,11 @@ def trust_cmd(
     fit_size: int = typer.Option(
         None, "--fit-size", help="fit oracles/TrustScore on a random subset of this many samples"
     ),
-    executor: str = typer.Option(
-        "inprocess", "--executor", help="seed fan-out: inprocess | process | dask"
-    ),
+    executor: str = executor_option(),
+    address: str = address_option(),
+    workers: int = workers_option(),
     data_dir: Path = data_dir_option(),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bars"),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Train a classifier, trust oracles and baselines; print the metrics table (mean ± std over
     seeds, %) and save histograms, risk–coverage curves, CSV summaries and per-sample trust."""
@@ -70,10 +89,13 @@ def trust_cmd(
     import pandas as pd
 
     from ..io import ScoreTable
+    from ..models import resolve_kind
     from ..trust import (
+        BASELINES,
         METRIC_COLUMNS,
         TrustConfig,
         format_table,
+        get_trust_loss,
         plot_risk_coverage,
         plot_trust_histograms,
         run_trust_experiment,
@@ -82,11 +104,37 @@ def trust_cmd(
     from ..trust.shift import SHIFTS, shifted_copy
 
     if seeds <= 0:
-        raise ValueError(f"seeds: expected a positive number of seeds, got {seeds}")
+        raise ValueError(f"--repeats: expected a positive number of repeats, got {seeds}")
+    check_positive(epochs, "--epochs")
+    check_positive(oracle_epochs, "--oracle-epochs")
+    check_positive(fit_size, "--fit-size")
+    check_positive(oracle_lr, "--oracle-lr", allow_none=False)
+    check_data_flags(data, train_subset=train_subset)
     shifts = _names(shift)
     for s in shifts:
         if s not in SHIFTS:
-            raise ValueError(f"shift: expected names from {list(SHIFTS)}, got {s!r}")
+            raise ValueError(f"--shift: expected names from {list(SHIFTS)}, got {s!r}")
+    check_positive(alpha_pos, "--alpha-pos", allow_none=False)
+    check_positive(alpha_neg, "--alpha-neg", allow_none=False)
+    for name in _names(losses):
+        try:
+            get_trust_loss(
+                name, **({"alpha_pos": alpha_pos, "alpha_neg": alpha_neg} if name == "ss" else {})
+            )
+        except ValueError as exc:
+            raise ValueError(f"--losses: {exc}") from None
+    for name in _names(baselines):
+        if name not in BASELINES:
+            raise ValueError(f"--baselines: expected names from {list(BASELINES)}, got {name!r}")
+    if not _names(losses) and not _names(baselines):
+        raise ValueError("--losses: expected at least one trust loss or --baselines name, got none")
+    check_choice(head, ("hyperplane", "linear"), "--head")
+    check_choice(backbone, ("finetune", "frozen"), "--backbone")
+    if freeze_layers < 0:
+        raise ValueError(f"--freeze-layers: expected a count >= 0, got {freeze_layers}")
+    check_model_name(model)
+    spec = parse_executor(executor, address=address, workers=workers)
+    out = check_out_dir(out)
     prep = prepare_data(data, data_dir=data_dir, train_subset=train_subset, seed=0)
     ds = prep.dataset
     echo(prep.description)
@@ -94,8 +142,8 @@ def trust_cmd(
     cfg = TrustConfig(
         losses=tuple(_names(losses)),
         baselines=tuple(_names(baselines)),
-        classifier_kind=model,
-        classifier_epochs=epochs if epochs is not None else (30 if small else 2),
+        classifier_kind=resolve_kind(model, ds.input_shape),
+        classifier_epochs=epochs if epochs is not None else default_epochs(ds.name),
         oracle_epochs=oracle_epochs if oracle_epochs is not None else (10 if small else 2),
         oracle_lr=oracle_lr,
         head=head,
@@ -103,20 +151,28 @@ def trust_cmd(
         freeze_layers=freeze_layers,
         fit_size=fit_size,
         ss_params={"alpha_pos": alpha_pos, "alpha_neg": alpha_neg},
-    ).validate()
-    tests = {"test": ds.test, **{s: shifted_copy(ds.test, s) for s in shifts}}
-    results, infos = run_trust_experiment(
-        ds.train,
-        tests,
-        ds.num_classes,
-        cfg,
-        list(range(seeds)),
-        executor=None if executor == "inprocess" else executor,
-        progress=not quiet,
     )
+    cfg.validate()
+    tests = {"test": ds.test, **{s: shifted_copy(ds.test, s) for s in shifts}}
+    with spec.context() as ex:
+        results, infos = run_trust_experiment(
+            ds.train,
+            tests,
+            ds.num_classes,
+            cfg,
+            list(range(seeds)),
+            executor=None if spec.executor is None else ex,
+            progress=not quiet,
+        )
     for info in infos:
         echo(f"seed {info['seed']}: classifier train accuracy {info['train_acc']:.4f}")
-    out.mkdir(parents=True, exist_ok=True)
+        if info["train_acc"] >= 0.999:
+            warn(
+                f"seed {info['seed']}: the classifier fits its training split "
+                f"({100 * info['train_acc']:.1f}% accuracy), so the trust oracles see almost "
+                "no errors to learn from; their AUROC is near chance. Train the classifier "
+                "less (--epochs) or on a subset (--train-subset)"
+            )
     rows = [r.row() for r in results]
     keys = [k for k, _, _ in METRIC_COLUMNS] + ["kl_avg", "bhattacharyya"]
     summary = []

@@ -1,217 +1,118 @@
-"""``samplescope calibrate`` and ``samplescope uncertainty``."""
+"""``samplescope uncertainty``: per-sample predictive uncertainty and its decomposition."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
 import typer
 
-from ..data.split import DataSplit
-from ..functional import softmax
-from ..io import ScoreTable, atomic_write_json
-from ..metrics import (
-    adaptive_ece,
-    brier,
-    ece,
-    failure_report,
-    mce,
-    nll,
-    plot_reliability_diagram,
-)
-from ..models import default_model, gal_cnn, has_dropout, mlp
-from ..training import fit, predict_logits
-from ..uncertainty import (
-    METHODS,
-    TemperatureScaling,
-    decompose,
-    predict_stochastic,
-    predictive_variance,
-    shift_views,
-    train_ensemble,
-)
 from .app import app
-from .common import data_dir_option, data_option, echo, noise_kind_option, prepare_data
-
-_METRICS = (
-    ("NLL", nll),
-    ("ECE", ece),
-    ("MCE", mce),
-    ("adaptive ECE", adaptive_ece),
-    ("Brier", brier),
+from .common import check_data_flags, echo, prepare_data, warn
+from .executor_option import address_option, executor_option, parse_executor, workers_option
+from .options import (
+    check_choice,
+    check_model_name,
+    check_out_dir,
+    check_positive,
+    check_table_format,
+    chunk_size_option,
+    data_dir_option,
+    data_option,
+    default_epochs,
+    epochs_option,
+    format_option,
+    model_option,
+    model_path_option,
+    noise_kind_option,
+    noise_option,
+    quiet_option,
+    samples_option,
+    seed_option,
+    train_subset_option,
 )
 
-
-def _load_npz(path: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
-    if not path.exists():
-        raise ValueError(f"{name}: expected an existing .npz file, got {str(path)!r}")
-    with np.load(path, allow_pickle=False) as f:
-        missing = {"logits", "labels"} - set(f.files)
-        if missing:
-            raise ValueError(
-                f"{name}: expected arrays 'logits' and 'labels' in {path}, got {sorted(f.files)}"
-            )
-        return np.asarray(f["logits"]), np.asarray(f["labels"])
-
-
-def _split_val(train: DataSplit, fraction: float, seed: int) -> tuple[DataSplit, DataSplit]:
-    if not 0 < fraction < 1:
-        raise ValueError(f"val_fraction: expected a number in (0, 1), got {fraction}")
-    perm = np.random.default_rng(seed).permutation(len(train))
-    k = max(1, int(round(fraction * len(train))))
-    return train.subset(np.sort(perm[k:])), train.subset(np.sort(perm[:k]))
-
-
-def _calibration_table(
-    probs_before: np.ndarray, probs_after: np.ndarray, y: np.ndarray, n_bins: int
-) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {"before": {}, "after": {}}
-    for key, p in (("before", probs_before), ("after", probs_after)):
-        out[key]["accuracy"] = float((p.argmax(1) == y).mean())
-        for name, fn in _METRICS:
-            out[key][name] = float(fn(p, y) if fn in (nll, brier) else fn(p, y, n_bins))
-    return out
-
-
-@app.command("calibrate")
-def calibrate_cmd(
-    data: str = typer.Option(
-        None, "--data", help="digits | mnist | fashion-mnist (trains or loads a model)"
-    ),
-    logits: Path = typer.Option(
-        None, "--logits", help="validation .npz with arrays logits, labels"
-    ),
-    test: Path = typer.Option(None, "--test", help="test .npz with arrays logits, labels"),
-    model_path: Path = typer.Option(
-        None, "--model-path", help="state_dict (.pt) of the --model network to load"
-    ),
-    model: str = typer.Option(None, "--model", help="mlp | cnn | gal_cnn | resnet"),
-    epochs: int = typer.Option(
-        None, "--epochs", help="training epochs (default 30 digits, 3 else)"
-    ),
-    val_fraction: float = typer.Option(
-        0.1, "--val-fraction", help="training data held out to fit the temperature"
-    ),
-    train_subset: int = typer.Option(None, "--train-subset", help="random training subset"),
-    n_bins: int = typer.Option(15, "--n-bins", help="equal-width confidence bins"),
-    out: Path = typer.Option(Path("calibration"), "--out", help="output folder"),
-    seed: int = typer.Option(0, "--seed"),
-    data_dir: Path = data_dir_option(),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
-) -> None:
-    """Temperature scaling: NLL, ECE, MCE, adaptive ECE and Brier before/after on test data.
-
-    Either ``--data`` (a model is trained, or loaded with ``--model-path``, and the
-    temperature is fitted on ``--val-fraction`` of the training split) or ``--logits VAL.npz
-    --test TEST.npz``. Writes reliability.png and summary.json into ``--out``.
-    """
-    if (data is None) == (logits is None):
-        raise ValueError("data: expected exactly one of --data NAME or --logits VAL.npz")
-    if logits is not None:
-        if test is None:
-            raise ValueError("test: expected --test TEST.npz together with --logits")
-        z_val, y_val = _load_npz(logits, "logits")
-        z_test, y_test = _load_npz(test, "test")
-        source = f"logits {logits} (val) / {test} (test)"
-    else:
-        prep = prepare_data(data, data_dir=data_dir, train_subset=train_subset, seed=seed)
-        ds = prep.dataset
-        fit_split, val = _split_val(ds.train, val_fraction, seed)
-        torch.manual_seed(seed)
-        net = default_model(ds.input_shape, ds.num_classes, kind=model)
-        if model_path is not None:
-            net.load_state_dict(torch.load(model_path, map_location="cpu", weights_only=True))
-            source = f"{prep.description}; model loaded from {model_path}"
-        else:
-            ep = epochs if epochs is not None else (30 if ds.name == "digits" else 3)
-            fit(net, fit_split, epochs=ep, seed=seed, progress=not quiet)
-            source = f"{prep.description}; {len(fit_split)} fit / {len(val)} val; {ep} epochs"
-        z_val, y_val = predict_logits(net, val), val.y
-        z_test, y_test = predict_logits(net, ds.test), ds.test.y
-    echo(source)
-    ts = TemperatureScaling().fit(z_val, y_val)
-    y_test = np.asarray(y_test)
-    before, after = softmax(np.asarray(z_test, dtype=np.float64), 1), ts.predict_proba(z_test)
-    table = _calibration_table(before, after, y_test, n_bins)
-    echo(f"fitted temperature T = {ts.temperature_:.4f} on {len(y_val)} validation samples")
-    echo(f"{'test metric':<14}{'before':>10}{'after':>10}")
-    for key in ["accuracy"] + [n for n, _ in _METRICS]:
-        echo(f"{key:<14}{table['before'][key]:>10.4f}{table['after'][key]:>10.4f}")
-    out.mkdir(parents=True, exist_ok=True)
-    from ..report import plt, save_figure
-
-    fig, axes = plt().subplots(1, 2, figsize=(8.4, 4.2))
-    plot_reliability_diagram(
-        before, y_test, n_bins, ax=axes[0], title=f"before: ECE {100 * table['before']['ECE']:.2f}%"
-    )
-    plot_reliability_diagram(
-        after,
-        y_test,
-        n_bins,
-        ax=axes[1],
-        title=f"after T={ts.temperature_:.2f}: ECE {100 * table['after']['ECE']:.2f}%",
-    )
-    save_figure(fig, out / "reliability.png")
-    atomic_write_json(
-        out / "summary.json",
-        {"source": source, "temperature": ts.temperature_, "n_bins": n_bins, **table},
-    )
-    echo(f"wrote {out}/reliability.png, {out}/summary.json")
-
-
-def _mc_model(input_shape: tuple[int, ...], num_classes: int, kind: str | None) -> torch.nn.Module:
-    if kind is None:
-        if len(input_shape) == 3 and input_shape[-1] >= 16:
-            return gal_cnn(num_classes, input_shape[0], input_shape[1])
-        return mlp(input_shape, num_classes, hidden=(256, 128), dropout=0.5)
-    net = default_model(input_shape, num_classes, kind=kind)
-    if not has_dropout(net):
-        raise ValueError(f"model: {kind!r} has no dropout layer; use gal_cnn or cnn for mc_dropout")
-    return net
+# written out so that --help needs no torch; a test checks it against uncertainty.METHODS
+UNCERTAINTY_METHODS = ("mc_dropout", "ensemble", "tta")
 
 
 @app.command("uncertainty")
 def uncertainty_cmd(
     data: str = data_option(),
-    method: str = typer.Option("mc_dropout", "--method", help=" | ".join(METHODS)),
-    samples: int = typer.Option(20, "--samples", help="S: MC passes / ensemble members"),
+    method: str = typer.Option("mc_dropout", "--method", help=" | ".join(UNCERTAINTY_METHODS)),
+    samples: int = samples_option(20),
     out: Path = typer.Option(
-        Path("uncertainty.parquet"), "--out", help="ScoreTable file (.parquet or .csv)"
+        Path("uncertainty_out"),
+        "--out",
+        help="output folder (uncertainty.parquet or uncertainty.csv)",
     ),
+    table_format: str = format_option(),
     split: str = typer.Option("test", "--split", help="test | train: the samples scored"),
-    model: str = typer.Option(
-        None,
-        "--model",
-        help="mlp | cnn | gal_cnn | resnet (default: "
-        "gal_cnn for images, an MLP with dropout 0.5 for digits)",
+    model: str = model_option(
+        help="auto | mlp | cnn | gal_cnn | resnet (auto, mc_dropout: an MLP with dropout 0.5 "
+        "for 8x8 inputs, Gal's CNN otherwise; else as everywhere)"
     ),
-    epochs: int = typer.Option(
-        None, "--epochs", help="training epochs (default 30 digits, 3 else)"
-    ),
+    model_path: Path = model_path_option(),
+    epochs: int = epochs_option(),
     consistent_masks: bool = typer.Option(
         False, "--consistent-masks", help="MC dropout: the same S masks for every sample"
     ),
-    batch_size: int = typer.Option(256, "--batch-size", help="samples per chunk"),
-    noise: float = typer.Option(0.0, "--noise", help="label-noise rate in the training split"),
+    chunk_size: int = chunk_size_option(256),
+    noise: float = noise_option(),
     noise_kind: str = noise_kind_option(),
-    train_subset: int = typer.Option(None, "--train-subset", help="random training subset"),
-    seed: int = typer.Option(0, "--seed"),
+    train_subset: int = train_subset_option(),
+    seed: int = seed_option(),
+    executor: str = executor_option(),
+    address: str = address_option(),
+    workers: int = workers_option(),
     data_dir: Path = data_dir_option(),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Per-sample predictive entropy, expected entropy, mutual information (higher = more uncertain).
 
-    Trains a model (MC dropout, TTA) or ``--samples`` members (ensemble) and writes a
-    ScoreTable with columns predictive_entropy (total), expected_entropy (aleatoric),
-    mutual_information (epistemic, BALD), predictive_variance and correct (0/1 of the mean
-    prediction).
+    Trains a model (MC dropout, TTA; or loads --model-path) or --samples members (ensemble,
+    fanned out over --executor) and writes a ScoreTable with columns predictive_entropy
+    (total), expected_entropy (aleatoric), mutual_information (epistemic, BALD),
+    predictive_variance and correct (0/1 of the mean prediction).
     """
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {list(METHODS)}, got {method!r}")
-    if split not in ("test", "train"):
-        raise ValueError(f"split: expected 'test' or 'train', got {split!r}")
+    check_choice(method, UNCERTAINTY_METHODS, "--method")
+    check_choice(split, ("test", "train"), "--split")
+    check_data_flags(data, noise=noise, noise_kind=noise_kind, train_subset=train_subset)
+    check_positive(samples, "--samples", allow_none=False)
+    check_positive(chunk_size, "--chunk-size", allow_none=False)
+    check_positive(epochs, "--epochs")
+    check_model_name(model)
+    fmt = check_table_format(table_format)
+    spec = parse_executor(executor, address=address, workers=workers)
+    if model_path is not None and method == "ensemble":
+        raise ValueError("--model-path: an ensemble trains --samples members; drop --model-path")
+    if samples == 1 and method != "tta":
+        warn(
+            "--samples 1: one stochastic prediction has no spread, so mutual_information "
+            "(epistemic) is 0 for every sample; use --samples 10 or more"
+        )
+    out = check_out_dir(out) / f"uncertainty.{fmt}"
+
+    import numpy as np
+    import torch
+
+    from ..io import ScoreTable
+    from ..metrics import failure_report
+    from ..models import build_model, has_dropout, load_model, model_spec
+    from ..training import fit
+    from ..uncertainty import (
+        decompose,
+        predict_stochastic,
+        predictive_variance,
+        shift_views,
+        train_ensemble,
+    )
+
+    net = None
+    if model_path is not None:
+        net, arch = load_model(model_path, flag="--model-path")
+        if method == "mc_dropout" and not has_dropout(net):
+            raise ValueError(f"--model-path: the {arch['kind']} model has no dropout layer")
     prep = prepare_data(
         data,
         data_dir=data_dir,
@@ -222,24 +123,38 @@ def uncertainty_cmd(
     )
     ds = prep.dataset
     echo(prep.description)
-    ep = epochs if epochs is not None else (30 if ds.name == "digits" else 3)
+    ep = epochs if epochs is not None else default_epochs(ds.name)
     target = ds.test if split == "test" else ds.train
-    kwargs: dict[str, Any] = {"batch_size": batch_size, "seed": seed}
+    kwargs: dict[str, Any] = {"batch_size": chunk_size, "seed": seed}
+    arch = model_spec(model, ds.input_shape, ds.num_classes, need_dropout=method == "mc_dropout")
     if method == "ensemble":
         from functools import partial
 
-        factory = partial(default_model, ds.input_shape, ds.num_classes, kind=model)
-        members = train_ensemble(factory, ds.train, members=samples, epochs=ep)
+        from ..models import default_model
+
+        factory = partial(
+            default_model, ds.input_shape, ds.num_classes, kind=None if model == "auto" else model
+        )
+        with spec.context() as ex:
+            members = train_ensemble(
+                factory,
+                ds.train,
+                members=samples,
+                epochs=ep,
+                executor=None if spec.executor is None else ex,
+            )
         probs = predict_stochastic(
             None, target, "ensemble", samples=None, members=members, **kwargs
         )
     else:
-        torch.manual_seed(seed)
-        if method == "mc_dropout":
-            net = _mc_model(ds.input_shape, ds.num_classes, model)
-        else:
-            net = default_model(ds.input_shape, ds.num_classes, kind=model)
-        fit(net, ds.train, epochs=ep, seed=seed, progress=not quiet)
+        if net is None:
+            torch.manual_seed(seed)
+            net = build_model(arch)
+            if method == "mc_dropout" and not has_dropout(net):
+                raise ValueError(
+                    f"--model: {arch['kind']!r} has no dropout layer; use gal_cnn or cnn for mc_dropout"
+                )
+            fit(net, ds.train, epochs=ep, seed=seed, progress=not quiet)
         if method == "mc_dropout":
             probs = predict_stochastic(
                 net,
@@ -253,6 +168,8 @@ def uncertainty_cmd(
             views = shift_views(1)
             if samples < len(views):
                 views = views[:samples]
+            elif samples > len(views):
+                warn(f"--samples {samples}: TTA has {len(views)} views; using all {len(views)}")
             probs = predict_stochastic(net, target, "tta", samples=None, transforms=views, **kwargs)
     d = decompose(probs)
     correct = (probs.mean(0).argmax(1) == target.y).astype(np.float64)

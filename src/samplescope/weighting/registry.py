@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._validation import check_choice
+
 __all__ = [
     "WEIGHTING_KINDS",
     "WeightingSpec",
@@ -37,7 +39,32 @@ class WeightingSpec:
     description: str
     needs_difficulty: bool = False
 
+    def parameters(self) -> dict[str, Any] | None:
+        """``{name: default}`` of the factory's keyword parameters (``None``: takes any ``**kw``)."""
+        import inspect
+
+        out: dict[str, Any] = {}
+        for p in inspect.signature(self.factory).parameters.values():
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                return None
+            if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                out[p.name] = None if p.default is inspect.Parameter.empty else p.default
+        return out
+
+    def check_params(self, params: dict[str, Any], argument: str = "params") -> None:
+        """``ValueError`` naming ``argument`` when ``params`` has names the scheme does not take."""
+        allowed = self.parameters()
+        if allowed is None:
+            return
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"{argument}: weighting {self.name!r} takes "
+                f"{sorted(allowed) or 'no parameters'}, got unknown {unknown}"
+            )
+
     def __call__(self, **params: Any) -> Any:
+        self.check_params(params)
         try:
             return self.factory(**params)
         except TypeError as exc:  # unknown parameter names
@@ -65,6 +92,8 @@ def register_weighting(
 
 def list_weightings(kind: str | None = None) -> list[str]:
     """Names of the registered schemes (optionally of one kind), sorted."""
+    if kind is not None:
+        check_choice(kind, "kind", WEIGHTING_KINDS)
     return sorted(n for n, s in _SCHEMES.items() if kind is None or s.kind == kind)
 
 
