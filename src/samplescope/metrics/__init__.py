@@ -2,7 +2,9 @@
 
 Directions (stated again in every docstring):
 
-- calibration metrics take ``probs`` ``(N, C)`` and ``labels`` ``(N,)``; lower = better;
+- calibration metrics take ``probs`` ``(N, C)`` and ``labels`` ``(N,)``; lower = better
+  (binned ECE family, smooth ECE, Brier, NLL; ``bootstrap_ci`` / ``calibration_report`` give
+  percentile-bootstrap intervals);
 - failure prediction: positive class = **correct prediction**, ``trust`` higher = more
   trustworthy; AUROC/AUPR higher = better, FPR@95TPR lower = better;
 - selective prediction: accept by decreasing ``trust``; AURC/E-AURC lower = better;
@@ -10,6 +12,7 @@ Directions (stated again in every docstring):
 - noise detection: positive class = **noisy label**, ``difficulty`` higher = more likely noisy.
 """
 
+from .bootstrap import REPORT_MEASURES, bootstrap_ci, calibration_report
 from .calibration import (
     adaptive_ece,
     brier,
@@ -24,15 +27,19 @@ from .failure import aupr_error, aupr_success, auroc, failure_report, fpr_at_tpr
 from .noise import noise_detection_report
 from .selective import aurc, eaurc, optimal_aurc, risk_coverage_curve
 from .separability import bhattacharyya, gaussian_fit, gaussian_kl, symmetric_gaussian_kl
+from .smooth_ece import smooth_ece, smooth_ece_binary, smooth_reliability_curve
 
 __all__ = [
+    "REPORT_MEASURES",
     "adaptive_ece",
     "aupr_error",
     "aupr_success",
     "aurc",
     "auroc",
     "bhattacharyya",
+    "bootstrap_ci",
     "brier",
+    "calibration_report",
     "classwise_ece",
     "eaurc",
     "ece",
@@ -47,6 +54,9 @@ __all__ = [
     "plot_reliability_diagram",
     "reliability_diagram_data",
     "risk_coverage_curve",
+    "smooth_ece",
+    "smooth_ece_binary",
+    "smooth_reliability_curve",
     "symmetric_gaussian_kl",
     "tpr_tnr",
 ]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_labels, check_positive, check_probs
+from .._validation import check_labels, check_positive, check_probs, to_numpy
 from ..functional import label_nll
 
 __all__ = [
@@ -75,6 +75,39 @@ def _ece_core(conf: np.ndarray, hit: np.ndarray, n_bins: int) -> float:
     return float(np.sum(count[nz] / len(conf) * np.abs(acc[nz] - mconf[nz])))
 
 
+# ``_*_core``: the formulas on validated arrays (conf/hit ``(N,)``, p ``(N, C)``, y ``(N,)``);
+# the public functions validate once and call them, and so does the bootstrap.
+def _mce_core(conf: np.ndarray, hit: np.ndarray, n_bins: int) -> float:
+    count, acc, mconf = _bin_stats(conf, hit, _bin_index(conf, n_bins), n_bins)
+    nz = count > 0
+    return float(np.max(np.abs(acc[nz] - mconf[nz])))
+
+
+def _adaptive_ece_core(conf: np.ndarray, hit: np.ndarray, n_bins: int) -> float:
+    order = np.argsort(conf, kind="mergesort")
+    total = 0.0
+    for group in np.array_split(order, min(n_bins, len(order))):
+        total += len(group) * abs(hit[group].mean() - conf[group].mean())
+    return float(total / len(conf))
+
+
+def _classwise_ece_core(p: np.ndarray, y: np.ndarray, n_bins: int) -> float:
+    total = 0.0
+    for k in range(p.shape[1]):
+        total += _ece_core(p[:, k], (y == k).astype(np.float64), n_bins)
+    return float(total / p.shape[1])
+
+
+def _brier_core(p: np.ndarray, y: np.ndarray) -> float:
+    onehot = np.zeros_like(p)
+    onehot[np.arange(len(y)), y] = 1.0
+    return float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
+
+
+def _nll_core(p: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(label_nll(p, y, _EPS)))
+
+
 def ece(probs: Any, labels: Any, n_bins: int = 15) -> float:
     """Expected calibration error of the top-label confidence (lower = better).
 
@@ -95,9 +128,7 @@ def mce(probs: Any, labels: Any, n_bins: int = 15) -> float:
     """Maximum calibration error ``max_b |acc_b − conf_b|`` over non-empty bins (lower = better)."""
     p, y = _validate(probs, labels, n_bins)
     conf, hit = _top_label(p, y)
-    count, acc, mconf = _bin_stats(conf, hit, _bin_index(conf, n_bins), n_bins)
-    nz = count > 0
-    return float(np.max(np.abs(acc[nz] - mconf[nz])))
+    return _mce_core(conf, hit, n_bins)
 
 
 def adaptive_ece(probs: Any, labels: Any, n_bins: int = 15) -> float:
@@ -108,11 +139,7 @@ def adaptive_ece(probs: Any, labels: Any, n_bins: int = 15) -> float:
     """
     p, y = _validate(probs, labels, n_bins)
     conf, hit = _top_label(p, y)
-    order = np.argsort(conf, kind="mergesort")
-    total = 0.0
-    for group in np.array_split(order, min(n_bins, len(order))):
-        total += len(group) * abs(hit[group].mean() - conf[group].mean())
-    return float(total / len(conf))
+    return _adaptive_ece_core(conf, hit, n_bins)
 
 
 def classwise_ece(probs: Any, labels: Any, n_bins: int = 15) -> float:
@@ -122,24 +149,19 @@ def classwise_ece(probs: Any, labels: Any, n_bins: int = 15) -> float:
     with the frequency of ``y_i = k`` in the bin.
     """
     p, y = _validate(probs, labels, n_bins)
-    total = 0.0
-    for k in range(p.shape[1]):
-        total += _ece_core(p[:, k], (y == k).astype(np.float64), n_bins)
-    return float(total / p.shape[1])
+    return _classwise_ece_core(p, y, n_bins)
 
 
 def brier(probs: Any, labels: Any) -> float:
     """Multi-class Brier score ``mean_i Σ_k (p_ik − 1[y_i = k])²`` in [0, 2] (lower = better)."""
     p, y = _validate(probs, labels)
-    onehot = np.zeros_like(p)
-    onehot[np.arange(len(y)), y] = 1.0
-    return float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
+    return _brier_core(p, y)
 
 
 def nll(probs: Any, labels: Any) -> float:
     """Negative log-likelihood ``−mean_i log p_{i, y_i}`` in nats (lower = better)."""
     p, y = _validate(probs, labels)
-    return float(np.mean(label_nll(p, y, _EPS)))
+    return _nll_core(p, y)
 
 
 def reliability_diagram_data(probs: Any, labels: Any, n_bins: int = 15) -> dict[str, Any]:
@@ -176,27 +198,49 @@ def plot_reliability_diagram(
     title: str | None = None,
     path: str | os.PathLike | None = None,
     label: str | None = None,
+    smooth: bool = True,
+    n_boot: int = 100,
+    seed: int = 0,
 ) -> Any:
-    """Reliability diagram: per-bin accuracy bars against the diagonal, with a count histogram.
+    """Reliability diagram read at a glance: accuracy per bin, the smooth curve, the counts.
+
+    Top panel: per-bin accuracy bars (equal-width ``(lo, hi]`` bins, as :func:`ece`) with the
+    gap to the bin's mean confidence hatched, the diagonal of perfect calibration and, with
+    ``smooth=True``, the kernel-smoothed ``Ê[correct | confidence]`` of
+    :func:`~samplescope.metrics.smooth_reliability_curve` with its 95% bootstrap band, drawn
+    over the range of the confidences. Bottom strip (its own axes, no overlap): the number
+    of samples per bin on a log scale.
 
     Args:
         probs, labels, n_bins: as in :func:`ece`.
-        ax: a matplotlib Axes to draw on (a new figure otherwise).
-        title: axes title (default: ECE and MCE).
+        ax: a matplotlib Axes to draw on; the count strip is split off below it (a new
+            figure otherwise).
+        title: axes title (default: ECE, smooth ECE and MCE).
         path: save the figure there (PNG/PDF/SVG by suffix) and close it.
         label: legend label of the bars.
+        smooth: draw the smooth curve and band (``n_boot`` resamples, ``seed``).
 
     Returns:
         The matplotlib Figure.
     """
     from ..io.figures import plt, save_figure
+    from .smooth_ece import smooth_reliability_curve
 
     d = reliability_diagram_data(probs, labels, n_bins)
     pyplot = plt()
     if ax is None:
-        fig, ax = pyplot.subplots(figsize=(4.2, 4.2))
+        fig, (ax, ax_n) = pyplot.subplots(
+            2,
+            1,
+            figsize=(4.6, 5.6),
+            sharex=True,
+            gridspec_kw={"height_ratios": [3.4, 1.0], "hspace": 0.08},
+        )
     else:
+        from mpl_toolkits.axes_grid1 import make_axes_locatable
+
         fig = ax.figure
+        ax_n = make_axes_locatable(ax).append_axes("bottom", size="28%", pad=0.08, sharex=ax)
     edges = d["edges"]
     width = np.diff(edges)
     filled = d["count"] > 0  # empty bins draw nothing
@@ -207,9 +251,11 @@ def plot_reliability_diagram(
         acc,
         width=width,
         align="edge",
+        color="tab:blue",
         edgecolor="k",
-        alpha=0.8,
-        label=label or "accuracy",
+        lw=0.6,
+        alpha=0.75,
+        label=label or "accuracy per bin",
     )
     ax.bar(
         edges[:-1],
@@ -217,29 +263,52 @@ def plot_reliability_diagram(
         bottom=acc,
         width=width,
         align="edge",
-        color="tab:red",
-        alpha=0.3,
+        facecolor="none",
         edgecolor="tab:red",
-        hatch="//",
-        label="gap",
+        hatch="///",
+        lw=0.8,
+        label="gap to mean confidence",
     )
-    ax.plot([0, 1], [0, 1], "k--", lw=1)
-    frac = d["count"] / max(d["count"].sum(), 1)
-    ax.bar(
-        edges[:-1],
-        frac * 0.25,
-        width=width,
-        align="edge",
-        color="gray",
-        alpha=0.35,
-        label="fraction of samples (×0.25)",
-    )
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    sm_text = ""
+    if smooth:
+        c = smooth_reliability_curve(probs, labels, n_boot=n_boot, seed=seed)
+        conf = to_numpy(probs).max(axis=1)
+        seen = (c["t"] >= conf.min()) & (c["t"] <= conf.max())  # no extrapolation
+        t = np.where(seen, c["t"], np.nan)
+        if n_boot:
+            ax.fill_between(t, c["lower"], c["upper"], color="tab:orange", alpha=0.3, lw=0)
+        ax.plot(
+            t,
+            c["mu"],
+            color="tab:orange",
+            lw=2,
+            label=f"smoothed (σ={c['sigma']:.3f})" + (", 95% band" if n_boot else ""),
+        )
+        sm_text = f"  smECE {100 * c['smooth_ece']:.2f}%"
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence")
     ax.set_ylabel("accuracy")
-    ax.set_title(title or f"ECE {100 * d['ece']:.2f}%  MCE {100 * d['mce']:.2f}%")
-    ax.legend(loc="upper left", fontsize=7)
+    ax.tick_params(labelbottom=False)
+    ax.set_title(
+        title or f"ECE {100 * d['ece']:.2f}%{sm_text}  MCE {100 * d['mce']:.2f}%", fontsize=10
+    )
+    ax.legend(loc="best", fontsize=7, framealpha=0.85)
+    ax_n.bar(
+        edges[:-1][filled],
+        d["count"][filled],
+        width=width[filled],
+        align="edge",
+        color="0.55",
+        edgecolor="k",
+        lw=0.4,
+    )
+    ax_n.set_yscale("log")
+    ax_n.set_ylim(0.7, max(d["count"].max(), 1) * 2.5)
+    ax_n.set_xlim(0, 1)
+    ax_n.set_xlabel("confidence (max probability)")
+    ax_n.set_ylabel("samples", fontsize=8)
+    ax_n.tick_params(labelsize=7)
     if path is not None:
         save_figure(fig, path)
     return fig
