@@ -1,4 +1,4 @@
-"""Uncertainty: MC dropout, ensembles, TTA, decomposition, likelihood losses, temperature scaling.
+"""Uncertainty: MC dropout, ensembles, TTA, decomposition, likelihood losses, calibrators.
 
 Every uncertainty score is per sample ``(N,)`` and **higher = more uncertain**. The
 formulas live in :mod:`samplescope.functional` (with the table of canonical names); the
@@ -7,6 +7,26 @@ difficulty measures by :mod:`samplescope.difficulty.stochastic` (this package si
 ``difficulty`` and does not import it).
 """
 
+from .calibrators import (
+    COMPARE_MEASURES,
+    Calibrator,
+    DirichletCalibration,
+    EnsembleTemperatureScaling,
+    HistogramBinning,
+    IdentityCalibrator,
+    IsotonicCalibration,
+    MatrixScaling,
+    PlattScaling,
+    compare_calibrators,
+    cross_val_nll,
+    cross_val_predict_proba,
+    fit_calibrator,
+    format_calibration_table,
+    get_calibrator,
+    list_calibrators,
+    register_calibrator,
+    select_calibrator,
+)
 from .decomposition import (
     decompose,
     entropy,
@@ -31,29 +51,47 @@ from .stochastic import METHODS, iter_stochastic, predict_stochastic
 from .tta import flip_views, shift_views
 
 __all__ = [
+    "COMPARE_MEASURES",
     "METHODS",
     "CalibratedModel",
+    "Calibrator",
+    "DirichletCalibration",
+    "EnsembleTemperatureScaling",
     "HeteroscedasticLoss",
+    "HistogramBinning",
+    "IdentityCalibrator",
+    "IsotonicCalibration",
     "LabelSmoothingLoss",
+    "MatrixScaling",
     "MeanVarianceRegressor",
+    "PlattScaling",
     "TemperatureScaling",
     "UANLLLoss",
     "UncertaintyAwareClassifier",
     "VectorScaling",
+    "compare_calibrators",
+    "cross_val_nll",
+    "cross_val_predict_proba",
     "decompose",
     "entropy",
     "expected_entropy",
+    "fit_calibrator",
     "fit_regression",
     "flip_views",
+    "format_calibration_table",
     "gaussian_nll",
+    "get_calibrator",
     "iter_stochastic",
     "label_smoothing_cross_entropy",
+    "list_calibrators",
     "mutual_information",
     "predict_log_variance",
     "predict_regression",
     "predict_stochastic",
     "predictive_entropy",
     "predictive_variance",
+    "register_calibrator",
+    "select_calibrator",
     "shift_views",
     "train_ensemble",
     "uanll",
