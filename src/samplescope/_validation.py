@@ -18,10 +18,16 @@ __all__ = [
     "check_probs",
     "check_stochastic_probs",
     "check_labels",
+    "check_binary",
     "check_scores",
     "check_same_length",
     "check_fraction",
     "check_positive",
+    "check_integer",
+    "check_number",
+    "check_num_classes",
+    "check_ids",
+    "check_simplex",
     "check_choice",
 ]
 
@@ -65,6 +71,10 @@ def check_array(
         wants_number = np.issubdtype(np.dtype(dtype), np.number)
         if wants_number and not np.issubdtype(a.dtype, np.number) and a.dtype != bool:
             raise ValueError(f"{name}: expected numbers, got {_describe(a)}")
+        if np.issubdtype(a.dtype, np.complexfloating) and not np.issubdtype(
+            np.dtype(dtype), np.complexfloating
+        ):  # astype would silently drop the imaginary part
+            raise ValueError(f"{name}: expected real numbers, got {_describe(a)}")
         a = a.astype(dtype, copy=False)
     if finite and np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
         bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
@@ -102,6 +112,13 @@ def check_stochastic_probs(probs: Any, name: str = "probs", *, atol: float = 1e-
     return a
 
 
+def check_simplex(a: np.ndarray, name: str, *, axis: int = -1, atol: float = 1e-4) -> np.ndarray:
+    """Check that a finite float array holds probabilities along ``axis`` (in [0, 1], summing to 1)."""
+    if a.size:
+        _check_simplex(np.moveaxis(a, axis, -1), name, atol)
+    return a
+
+
 def _check_simplex(a: np.ndarray, name: str, atol: float) -> None:
     if a.min() < -atol or a.max() > 1 + atol:
         raise ValueError(
@@ -126,6 +143,8 @@ def check_labels(
     allow_empty: bool = False,
 ) -> np.ndarray:
     """Validate integer labels of shape ``(N,)`` in ``[0, num_classes)``; return int64."""
+    if num_classes is not None:
+        num_classes = check_num_classes(num_classes, minimum=1)
     a = to_numpy(labels)
     if a.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array of class indices, got {_describe(a)}")
@@ -151,6 +170,25 @@ def check_labels(
     return a
 
 
+def check_binary(x: Any, name: str) -> np.ndarray:
+    """Validate a 1-D array of booleans or 0/1 values; return a bool array ``(N,)``."""
+    a = to_numpy(x)
+    if a.ndim != 1:
+        raise ValueError(
+            f"{name}: expected a 1-D array of 0/1 or booleans, got shape {tuple(a.shape)}"
+        )
+    if a.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got 0 entries")
+    if a.dtype == bool:
+        return a
+    if not np.issubdtype(a.dtype, np.number):
+        raise ValueError(f"{name}: expected 0/1 or booleans, got dtype {a.dtype}")
+    vals = np.unique(a)
+    if not np.all(np.isin(vals, (0, 1))):
+        raise ValueError(f"{name}: expected only 0/1 values, got values {vals[:5].tolist()}...")
+    return a.astype(bool)
+
+
 def check_scores(scores: Any, name: str = "scores", *, n: int | None = None) -> np.ndarray:
     """Validate per-sample scores of shape ``(N,)``, finite; return float64."""
     a = check_array(scores, name, ndim=1)
@@ -168,12 +206,21 @@ def check_same_length(**arrays: Any) -> int:
     return next(iter(lengths.values())) if lengths else 0
 
 
+def _real(x: Any) -> float:
+    """``float(x)`` for a real number; ``TypeError``/``ValueError`` for anything else (strings too)."""
+    if isinstance(x, (str, bytes)) or np.ndim(x) != 0:
+        raise TypeError(type(x).__name__)
+    if np.iscomplexobj(x):
+        raise TypeError("complex")
+    return float(x)
+
+
 def check_fraction(
     x: float, name: str, *, low: float = 0.0, high: float = 1.0, inclusive_high: bool = True
 ) -> float:
     """Check ``low <= x <= high`` (or ``< high``) and finiteness."""
     try:
-        v = float(x)
+        v = _real(x)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: expected a number in [{low}, {high}], got {x!r}") from exc
     ok = np.isfinite(v) and v >= low and (v <= high if inclusive_high else v < high)
@@ -186,7 +233,7 @@ def check_fraction(
 def check_positive(x: float, name: str, *, strict: bool = True) -> float:
     """Check ``x > 0`` (or ``>= 0`` when ``strict=False``) and finiteness."""
     try:
-        v = float(x)
+        v = _real(x)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: expected a positive number, got {x!r}") from exc
     if not np.isfinite(v) or (v <= 0 if strict else v < 0):
@@ -194,6 +241,59 @@ def check_positive(x: float, name: str, *, strict: bool = True) -> float:
             f"{name}: expected a {'positive' if strict else 'non-negative'} number, got {x!r}"
         )
     return v
+
+
+def check_number(x: Any, name: str) -> float:
+    """Check that ``x`` is a finite real number (not a string, not NaN/inf); return it as float."""
+    try:
+        v = _real(x)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a finite number, got {x!r}") from exc
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {x!r}")
+    return v
+
+
+def check_integer(x: Any, name: str, *, minimum: int | None = 1, maximum: int | None = None) -> int:
+    """Check that ``x`` is an integer (an int, a numpy integer or an integral float such as
+    ``2.0``; not a bool or a string) in ``[minimum, maximum]``; return it as int."""
+    ok = not isinstance(x, (bool, np.bool_, str, bytes))
+    if ok:
+        try:
+            v = _real(x)
+            ok = bool(np.isfinite(v)) and v == int(v)
+        except (TypeError, ValueError):
+            ok = False
+    lo = "-inf" if minimum is None else str(minimum)
+    hi = "inf" if maximum is None else str(maximum)
+    if not ok:
+        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {x!r}")
+    i = int(v)
+    if (minimum is not None and i < minimum) or (maximum is not None and i > maximum):
+        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {x!r}")
+    return i
+
+
+def check_num_classes(num_classes: Any, name: str = "num_classes", *, minimum: int = 2) -> int:
+    """Check a class count ``C``: an integer ``>= minimum`` (2 by default)."""
+    return check_integer(num_classes, name, minimum=minimum)
+
+
+def check_ids(
+    sample_ids: Any,
+    name: str = "sample_ids",
+    *,
+    n: int | None = None,
+    unique: bool = True,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Validate sample ids ``(N,)``: non-negative integers (unique by default); return int64."""
+    ids = check_labels(sample_ids, name, n=n, allow_empty=allow_empty)
+    if n is not None and len(ids) != n:  # pragma: no cover - check_labels checks it
+        raise ValueError(f"{name}: expected {n} ids, got {len(ids)}")
+    if unique and len(np.unique(ids)) != len(ids):
+        raise ValueError(f"{name}: expected unique ids, got duplicates")
+    return ids
 
 
 def check_choice(value: str, name: str, choices: Any) -> str:

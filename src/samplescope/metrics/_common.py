@@ -7,28 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_same_length, check_scores, to_numpy
+from .._validation import check_binary, check_same_length, check_scores
 
 __all__ = ["check_binary", "check_outcome_and_score", "undefined"]
-
-
-def check_binary(x: Any, name: str) -> np.ndarray:
-    """Validate a 1-D array of booleans or 0/1 values; return a bool array ``(N,)``."""
-    a = to_numpy(x)
-    if a.ndim != 1:
-        raise ValueError(
-            f"{name}: expected a 1-D array of 0/1 or booleans, got shape {tuple(a.shape)}"
-        )
-    if a.size == 0:
-        raise ValueError(f"{name}: expected a non-empty array, got 0 entries")
-    if a.dtype == bool:
-        return a
-    if not np.issubdtype(a.dtype, np.number):
-        raise ValueError(f"{name}: expected 0/1 or booleans, got dtype {a.dtype}")
-    vals = np.unique(a)
-    if not np.all(np.isin(vals, (0, 1))):
-        raise ValueError(f"{name}: expected only 0/1 values, got values {vals[:5].tolist()}...")
-    return a.astype(bool)
 
 
 def check_outcome_and_score(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_fraction
+from .._validation import check_fraction, check_number
 from ._common import check_outcome_and_score, undefined
 from .ranking import auroc_core, average_precision_core, roc_points
 
@@ -76,9 +76,7 @@ def tpr_tnr(correct: Any, trust: Any, threshold: float = 0.5) -> tuple[float, fl
     conditioning class is empty is NaN.
     """
     c, s = check_outcome_and_score(correct, trust, "correct", "trust")
-    t = float(threshold)
-    if not np.isfinite(t):
-        raise ValueError(f"threshold: expected a finite number, got {threshold!r}")
+    t = check_number(threshold, "threshold")
     tpr = float((s[c] > t).mean()) if c.any() else float("nan")
     tnr = float((s[~c] <= t).mean()) if (~c).any() else float("nan")
     return tpr, tnr
