@@ -145,7 +145,7 @@ def acquisition_scores(name: str, probs: Any, *, seed: int | None = None) -> np.
 
 
 @register_acquisition("random", needs_model=False, description="uniform random scores (baseline)")
-def random_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _random_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """Uniform scores in [0, 1) from ``rng`` (required for reproducibility)."""
     if rng is None:
         raise ValueError("rng: random acquisition needs a numpy Generator, got None")
@@ -157,7 +157,7 @@ def random_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> 
     description="predictive entropy H[mean_s p_s] (Gal 2017 max entropy)",
     aliases=("max_entropy", "entropy"),
 )
-def max_entropy(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _max_entropy(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``H[p̄]`` (N,), in [0, log C]; higher = more uncertain."""
     return F.predictive_entropy(probs)
 
@@ -168,7 +168,7 @@ def max_entropy(probs: np.ndarray, rng: np.random.Generator | None = None) -> np
     description="BALD: mutual information H[p̄] - E_s H[p_s] (Houlsby 2011)",
     aliases=("bald", "epistemic"),
 )
-def bald(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _bald(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """BALD ``H[p̄] - mean_s H[p_s]`` (N,), in [0, H[p̄]]; 0 when all samples agree."""
     return F.mutual_information(probs)
 
@@ -179,7 +179,7 @@ def bald(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarra
     description="1 - modal-class count / S over the MC argmaxes (Gal 2017)",
     aliases=("variation_ratios",),
 )
-def variation_ratios(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _variation_ratios(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``1 - count(mode of argmax_c p_s)/S`` (N,), in [0, 1 - 1/C]; ties counted once."""
     return F.variation_ratio(probs)
 
@@ -187,7 +187,7 @@ def variation_ratios(probs: np.ndarray, rng: np.random.Generator | None = None) 
 @register_acquisition(
     "mean_std", stochastic=True, description="mean_c std_s p_{s,c} (Kampffmeyer 2016)"
 )
-def mean_std(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _mean_std(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``mean_c sqrt(E_s[(p - E_s p)²])`` (N,), >= 0."""
     return F.mean_std(probs)
 
@@ -195,13 +195,13 @@ def mean_std(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.nd
 @register_acquisition(
     "least_confidence", description="1 - max_c p̄_c (deterministic uncertainty sampling)"
 )
-def least_confidence(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _least_confidence(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``1 - max_c p̄_c`` (N,), in [0, 1 - 1/C]."""
     return F.least_confidence(probs.mean(axis=0))
 
 
 @register_acquisition("margin", description="-(p̄_top1 - p̄_top2): small margin = acquire first")
-def margin_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _margin_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``-(p̄_(1) - p̄_(2))`` (N,), in [-1, 0]."""
     return -F.prob_margin(probs.mean(axis=0))
 
@@ -212,6 +212,33 @@ def margin_scores(probs: np.ndarray, rng: np.random.Generator | None = None) -> 
     description="trace of the predictive covariance, sum_c Var_s p_{s,c} (Zhou 2022 eq. 7)",
     aliases=("predictive_trace",),
 )
-def predictive_trace(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+def _predictive_trace(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """``Σ_c Var_s[p_{s,c}]`` (N,), >= 0 (population variance over the S samples)."""
     return F.predictive_variance(probs)
+
+
+# --- the public functions: the same scores, validating ``probs`` (the registry entries above
+# receive probabilities validated once by Acquisition.__call__) ----------------------------------
+
+
+def _validated(raw: Callable[..., np.ndarray], name: str) -> Callable[..., np.ndarray]:
+    def fn(probs: Any, rng: np.random.Generator | None = None) -> np.ndarray:
+        return raw(check_stochastic_probs(probs, "probs"), rng)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (
+        f"{raw.__doc__}\n\n    ``probs``: stochastic probabilities ``(S, N, C)``, validated "
+        "(``ValueError`` naming ``probs`` otherwise); higher score = acquire first."
+    )
+    fn.__module__ = __name__
+    return fn
+
+
+random_scores = _validated(_random_scores, "random_scores")
+max_entropy = _validated(_max_entropy, "max_entropy")
+bald = _validated(_bald, "bald")
+variation_ratios = _validated(_variation_ratios, "variation_ratios")
+mean_std = _validated(_mean_std, "mean_std")
+least_confidence = _validated(_least_confidence, "least_confidence")
+margin_scores = _validated(_margin_scores, "margin_scores")
+predictive_trace = _validated(_predictive_trace, "predictive_trace")

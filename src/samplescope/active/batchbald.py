@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_stochastic_probs
+from .._validation import check_integer, check_stochastic_probs
 from ..functional import entropy
 
 __all__ = ["batch_bald", "joint_entropy_exact"]
@@ -27,7 +27,13 @@ __all__ = ["batch_bald", "joint_entropy_exact"]
 
 def joint_entropy_exact(probs: np.ndarray) -> float:
     """Exact ``H[y_1..y_k]`` of the MC mixture for ``probs (S, k, C)`` (C^k configurations)."""
+    probs = check_stochastic_probs(probs, "probs")
     s, k, c = probs.shape
+    if float(c) ** k > 2**24:
+        raise ValueError(
+            f"probs: the exact joint entropy enumerates C^k = {c}^{k} configurations; "
+            "use at most 2^24 (batch_bald switches to sampling)"
+        )
     joint = np.ones((s, 1))
     for i in range(k):
         joint = (joint[:, :, None] * probs[:, i, None, :]).reshape(s, -1)
@@ -44,10 +50,11 @@ def batch_bald(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy BatchBALD on ``probs (S, N, C)``: ``(positions (k,), joint MI after each pick (k,))``."""
     p = check_stochastic_probs(probs, "probs")
-    if int(k) < 1:
-        raise ValueError(f"k: expected a positive batch size, got {k}")
+    k = check_integer(k, "k", minimum=1)
+    max_configs = check_integer(max_configs, "max_configs", minimum=1)
+    num_samples = check_integer(num_samples, "num_samples", minimum=1)
     s, n, c = p.shape
-    k = min(int(k), n)
+    k = min(k, n)
     rng = np.random.default_rng(seed)
     cond_ent = entropy(p).mean(axis=0)  # (N,) mean_s H[p_s(y|x)]
     chosen: list[int] = []

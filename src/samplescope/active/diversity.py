@@ -15,15 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_scores
+from .._validation import check_array, check_integer, check_number, check_scores
 
 __all__ = ["diverse_top_k", "top_k"]
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k largest scores, best first (ties broken by position)."""
-    k = min(int(k), len(scores))
-    return np.argsort(-scores, kind="stable")[:k]
+    """Positions of the k largest scores ``(N,)``, best first (ties broken by position).
+
+    ``k >= 1``; ``min(k, N)`` positions are returned.
+    """
+    s = check_scores(scores, "scores")
+    k = min(check_integer(k, "k", minimum=1), len(s))
+    return np.argsort(-s, kind="stable")[:k]
 
 
 def diverse_top_k(scores: Any, features: Any, k: int, lam: float) -> np.ndarray:
@@ -32,9 +36,8 @@ def diverse_top_k(scores: Any, features: Any, k: int, lam: float) -> np.ndarray:
     f = check_array(features, "features", ndim=2)
     if len(f) != len(s):
         raise ValueError(f"features: expected {len(s)} rows (one per score), got {len(f)}")
-    if int(k) < 1:
-        raise ValueError(f"k: expected a positive count, got {k}")
-    k = min(int(k), len(s))
+    k = min(check_integer(k, "k", minimum=1), len(s))
+    lam = check_number(lam, "lam")
     rng = s.max() - s.min()
     sn = (s - s.min()) / rng if rng > 0 else np.zeros_like(s)
     fn = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_labels
+from .._validation import check_array, check_ids, check_integer, check_labels
 
 __all__ = ["kmeans_initial_set", "balanced_random_initial_set"]
 
@@ -21,8 +21,9 @@ def balanced_random_initial_set(
     sample_ids: Any, labels: Any, per_class: int, *, seed: int = 0
 ) -> np.ndarray:
     """``per_class`` random ids of every class present in ``labels``, class by class."""
-    ids = np.asarray(sample_ids, dtype=np.int64)
+    ids = check_ids(sample_ids, "sample_ids")
     y = check_labels(labels, "labels", n=len(ids))
+    per_class = check_integer(per_class, "per_class", minimum=0)
     rng = np.random.default_rng(seed)
     out = []
     for c in np.unique(y):
@@ -41,9 +42,10 @@ def kmeans_initial_set(
     """Per class, the ``per_class`` points nearest the centroids of a k-means on ``features (N, D)``."""
     from sklearn.cluster import KMeans
 
-    ids = np.asarray(sample_ids, dtype=np.int64)
+    ids = check_ids(sample_ids, "sample_ids")
     y = check_labels(labels, "labels", n=len(ids))
     f = check_array(features, "features", ndim=2)
+    per_class = check_integer(per_class, "per_class", minimum=1)
     if len(f) != len(ids):
         raise ValueError(f"features: expected {len(ids)} rows, got {len(f)}")
     out = []

@@ -27,6 +27,8 @@ __all__ = ["LabelFilter", "dynamic_tau"]
 
 def dynamic_tau(mean_probs: np.ndarray, tau_max: float = 0.25) -> float:
     """``1/C + (tau_max - 1/C)·(1 - mean H[p̄]/log C)`` for predictive means ``(N, C)``."""
+    mean_probs = check_probs(mean_probs, "mean_probs")
+    tau_max = check_fraction(tau_max, "tau_max")
     c = mean_probs.shape[1]
     h = entropy(mean_probs, axis=1).mean()
     conf = 1.0 - float(h) / np.log(c)

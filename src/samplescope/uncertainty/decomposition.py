@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from .._validation import check_stochastic_probs
-from ..functional import entropy
+from .._validation import check_array, check_simplex, check_stochastic_probs
 
 __all__ = [
     "entropy",
@@ -33,6 +32,25 @@ __all__ = [
     "predictive_variance",
     "decompose",
 ]
+
+
+def entropy(p: Any, axis: int = -1) -> np.ndarray:
+    """Shannon entropy ``-Σ_c p_c log p_c`` in nats along the class ``axis`` (``(N, C)`` → ``(N,)``).
+
+    Validated form of :func:`samplescope.functional.entropy`: ``p`` must be finite
+    probabilities (entries in [0, 1], summing to 1 along ``axis``, at least 2 classes).
+    Higher = more uncertain; in ``[0, log C]``.
+    """
+    a = check_array(p, "p", ndim=None)
+    if a.ndim == 0:
+        raise ValueError(f"p: expected probabilities with a class axis, got a scalar {a!r}")
+    try:
+        cls = a.shape[axis]
+    except (IndexError, TypeError) as exc:
+        raise ValueError(f"axis: expected an axis of p (shape {a.shape}), got {axis!r}") from exc
+    if cls < 2:
+        raise ValueError(f"p: expected at least 2 classes on axis {axis}, got shape {a.shape}")
+    return F.entropy(check_simplex(a, "p", axis=axis), axis=axis)
 
 
 def decompose(probs: Any) -> dict[str, np.ndarray]:
