@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from .._validation import check_positive
+from .._validation import check_array, check_labels, check_positive
 from ..data.split import as_split
 from ..functional import log_softmax, logit_margin, softmax
 from ..io.scores import ScoreTable
@@ -122,15 +122,14 @@ def decompose_cross_entropy(
     if labels is None:
         raise ValueError("labels: expected an (N,) integer array, got None")
     name = "log_probs" if logits is None else "logits"
-    a = np.asarray(log_probs if logits is None else logits, dtype=np.float64)
-    if a.ndim != 3:
-        raise ValueError(f"{name}: expected shape (R, N, C), got {a.shape}")
-    labels = np.asarray(labels)
-    if labels.shape != (a.shape[1],):
-        raise ValueError(f"labels: expected shape ({a.shape[1]},), got {labels.shape}")
-    ok = np.isfinite(a) | (a == -np.inf) if logits is None else np.isfinite(a)  # log 0 = -inf
+    # log 0 = -inf is a valid log-probability; NaN and +inf are checked below
+    a = check_array(log_probs if logits is None else logits, name, ndim=3, finite=False)
+    ok = np.isfinite(a) | (a == -np.inf) if logits is None else np.isfinite(a)
     if not ok.all():
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    if a.shape[2] < 2:
+        raise ValueError(f"{name}: expected (R, N, C) with C >= 2 classes, got shape {a.shape}")
+    labels = check_labels(labels, "labels", num_classes=a.shape[2], n=a.shape[1])
     if logits is not None:
         a = log_softmax(a, axis=2)
     else:

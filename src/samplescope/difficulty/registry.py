@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._validation import check_choice
+
 __all__ = [
     "Measure",
     "MEASURE_KINDS",
@@ -86,6 +88,8 @@ def measure_aliases() -> dict[str, str]:
 
 def list_measures(kind: str | None = None) -> list[str]:
     """Canonical names of the registered measures (optionally of one kind), sorted."""
+    if kind is not None:
+        check_choice(kind, "kind", MEASURE_KINDS)
     return sorted(n for n, m in _MEASURES.items() if kind is None or m.kind == kind)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._validation import check_integer, check_labels
 from ..data.split import DataSplit, as_split
 from ..models.nets import default_model
 from .stacked import ManyModels, check_index_sets, fit_many
@@ -115,6 +116,12 @@ def fold_assignments(
     """``(R, N)`` fold index of every sample per repeat (``StratifiedKFold`` seeded ``seed + r``)."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
+    labels = check_labels(labels, "labels")
+    folds = check_integer(folds, "folds", minimum=2)
+    repeats = check_integer(repeats, "repeats", minimum=1)
+    seed = check_integer(seed, "seed", minimum=0)
+    if folds > len(labels):
+        raise ValueError(f"folds: expected at most N = {len(labels)} folds, got {folds}")
     out = np.empty((repeats, len(labels)), dtype=np.int64)
     for r in range(repeats):
         cv = (StratifiedKFold if stratified else KFold)(
