@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from .._validation import check_positive
+from .._validation import check_integer, check_positive
 from .base import DynamicScheme, label_prob, rescale_mean_one
 
 __all__ = ["ActiveBias"]
@@ -30,7 +30,7 @@ class ActiveBias(DynamicScheme):
         self, eps: float = 0.05, *, warmup_epochs: int = 2, correction: bool = False
     ) -> None:
         self.eps = check_positive(eps, "eps")
-        self.warmup_epochs = int(check_positive(warmup_epochs, "warmup_epochs", strict=False))
+        self.warmup_epochs = check_integer(warmup_epochs, "warmup_epochs", minimum=0)
         self.correction = bool(correction)
         self.reset()
 

@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 from torch import nn
 
-from .._validation import check_choice, check_scores
+from .._validation import check_choice, check_ids, check_labels, check_scores
 from ..data.split import DataSplit, as_split
 from ..io import ScoreTable
 from ..training import FitResult, fit
@@ -41,9 +42,15 @@ def difficulty_from_table(
         ``(N,)`` float64.
     """
     if not isinstance(table, ScoreTable):
+        if not isinstance(table, (str, os.PathLike)):
+            raise ValueError(
+                f"table: expected a ScoreTable or a path to one, got {type(table).__name__}"
+            )
         table = ScoreTable.load(table)
+    if not isinstance(column, str) or column not in table.df.columns:
+        raise ValueError(f"column: expected one of {table.measures}, got {column!r}")
     vals = table.column(column)
-    ids = np.asarray(sample_ids, dtype=np.int64)
+    ids = check_ids(sample_ids, "sample_ids")
     s = dict(zip(table.column("sample_id").tolist(), range(len(table)), strict=False))
     missing = [i for i in ids.tolist() if i not in s]
     if missing:
@@ -78,13 +85,15 @@ def static_weights(
     t, spec = _build(scheme, params)
     if not isinstance(t, Transform):
         raise ValueError(f"scheme: expected a static scheme (Transform), got {type(t).__name__}")
-    y = np.asarray(labels)
+    y = check_labels(labels, "labels", num_classes=num_classes)
     if difficulty is None:
         if spec is not None and spec.needs_difficulty:
             raise ValueError(
                 f"difficulty: weighting {spec.name!r} needs a difficulty column, got None"
             )
         difficulty = np.zeros(len(y))
+    else:
+        difficulty = check_scores(difficulty, "difficulty", n=len(y))
     w = t(difficulty, labels=y, num_classes=num_classes)
     if not (np.all(np.isfinite(w)) and w.min() >= 0 and w.sum() > 0):
         raise ValueError(

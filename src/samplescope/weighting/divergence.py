@@ -67,7 +67,11 @@ def solve_for_chi2(
     for ``exp(d/t)``). Bisection on ``log t``. Returns ``(t, weights, D)``; if even ``lo``
     meets the cap, ``lo`` is returned.
     """
-    cap = check_positive(cap, "chi2_cap", strict=False)
+    if not callable(make_weights):
+        raise ValueError(
+            f"make_weights: expected a callable t -> weights (N,), got {type(make_weights).__name__}"
+        )
+    cap = check_positive(cap, "cap", strict=False)
     check_choice(direction, "direction", DIRECTIONS)
     w_lo = make_weights(lo)
     if _chi2(w_lo, direction) <= cap:
@@ -75,7 +79,7 @@ def solve_for_chi2(
     w_hi = make_weights(hi)
     if _chi2(w_hi, direction) > cap:
         raise ValueError(
-            f"chi2_cap: {cap:g} is below the divergence {_chi2(w_hi, direction):.3g} "
+            f"cap: {cap:g} is below the divergence {_chi2(w_hi, direction):.3g} "
             f"reached at the largest temperature {hi:g}"
         )
     a, b = np.log(lo), np.log(hi)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .._validation import check_array, check_positive
+from .base import check_batch_logits
 
 __all__ = ["FocalLoss", "focal_loss"]
 
@@ -26,7 +27,7 @@ class FocalLoss:
         self.gamma = check_positive(gamma, "gamma", strict=False)
         if alpha is None:
             self.alpha = None
-        elif np.ndim(alpha) == 0:
+        elif np.ndim(alpha) == 0 and not isinstance(alpha, (str, bytes)):
             self.alpha = torch.tensor(check_positive(alpha, "alpha"), dtype=torch.float32)
         else:
             a = check_array(alpha, "alpha", ndim=1)
@@ -36,6 +37,11 @@ class FocalLoss:
 
     def __call__(self, outputs: Any, labels: torch.Tensor) -> torch.Tensor:
         logits = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+        check_batch_logits(logits, labels)
+        if self.alpha is not None and self.alpha.ndim and len(self.alpha) != logits.shape[1]:
+            raise ValueError(
+                f"alpha: expected {logits.shape[1]} per-class weights, got {len(self.alpha)}"
+            )
         logp = torch.log_softmax(logits.float(), dim=1).gather(1, labels.view(-1, 1)).squeeze(1)
         pt = logp.exp()
         loss = -((1.0 - pt).clamp(min=0) ** self.gamma) * logp

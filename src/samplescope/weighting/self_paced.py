@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_array, check_choice, check_fraction, check_positive
+from .._validation import (
+    check_array,
+    check_choice,
+    check_fraction,
+    check_integer,
+    check_positive,
+)
 from .base import DynamicScheme, rescale_mean_one
 
 __all__ = ["spl_weights", "spl_threshold", "SelfPaced"]
@@ -31,8 +37,11 @@ def spl_weights(losses: Any, lam: float, kind: str = "hard") -> np.ndarray:
     """SPL weights ``(N,)`` for losses ``(N,)`` at age ``λ`` (``+inf`` selects everything)."""
     ell = check_array(losses, "losses", ndim=1)
     check_choice(kind, "kind", ("hard", "linear"))
-    lam = float(lam)
-    if not lam > 0:
+    try:
+        lam = float(lam) if not isinstance(lam, (str, bytes)) else float("nan")
+    except (TypeError, ValueError):
+        lam = float("nan")
+    if not lam > 0:  # NaN fails too
         raise ValueError(f"lam: expected a positive number (or inf), got {lam!r}")
     return _spl(torch.as_tensor(ell), lam, kind).numpy()
 
@@ -45,8 +54,21 @@ def _spl(ell: torch.Tensor, lam: float, kind: str) -> torch.Tensor:
     return torch.clamp(1.0 - ell / lam, min=0.0)
 
 
-def spl_threshold(losses: torch.Tensor, rate: float) -> float:
-    """``λ`` such that exactly ``k = ceil(rate·B)`` losses are ``< λ`` (ties aside): the (k+1)-th smallest."""
+def spl_threshold(losses: Any, rate: float) -> float:
+    """``λ`` such that exactly ``k = ceil(rate·B)`` losses are ``< λ`` (ties aside): the (k+1)-th smallest.
+
+    Args:
+        losses: finite per-sample losses ``(B,)`` (a tensor or an array), ``B >= 1``.
+        rate: the pacing rate, in (0, 1].
+    """
+    ell = torch.as_tensor(check_array(losses, "losses", ndim=1))
+    rate = check_fraction(rate, "rate")
+    if rate == 0:
+        raise ValueError("rate: expected a pacing rate in (0, 1], got 0")
+    return _spl_threshold(ell, rate)
+
+
+def _spl_threshold(losses: torch.Tensor, rate: float) -> float:
     B = losses.numel()
     k = min(B, max(1, math.ceil(rate * B)))
     if k >= B:
@@ -89,7 +111,7 @@ class SelfPaced(DynamicScheme):
                 f"end: expected a final rate >= start ({self.start:g}), got {self.end:g}"
             )
         self.ramp_epochs = (
-            None if ramp_epochs is None else int(check_positive(ramp_epochs, "ramp_epochs"))
+            None if ramp_epochs is None else check_integer(ramp_epochs, "ramp_epochs")
         )
         self.lam = None if lam is None else check_positive(lam, "lam")
         self.growth = check_positive(growth, "growth")
@@ -102,7 +124,7 @@ class SelfPaced(DynamicScheme):
     def threshold(self, losses: torch.Tensor, epoch: int, epochs: int) -> float:
         if self.lam is not None:
             return self.lam * self.growth**epoch
-        return spl_threshold(losses, self.rate(epoch, epochs))
+        return _spl_threshold(losses, self.rate(epoch, epochs))
 
     def weights(
         self, losses: torch.Tensor, *, epoch: int = 0, epochs: int = 1, **_: Any

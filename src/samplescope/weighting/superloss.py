@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_array, check_fraction, check_positive
+from .._validation import check_array, check_fraction, check_number, check_positive
 from .base import DynamicScheme
 
 __all__ = ["superloss_sigma", "superloss_objective", "SuperLoss"]
@@ -42,15 +42,17 @@ def _sigma(ell: np.ndarray, tau: float, lam: float) -> np.ndarray:
 def superloss_sigma(losses: Any, tau: float, lam: float = 1.0) -> np.ndarray:
     """Optimal confidences ``σ* (N,)`` for losses ``(N,)`` (see the module docstring)."""
     ell = check_array(losses, "losses", ndim=1)
-    tau = float(tau)
-    if not math.isfinite(tau):
-        raise ValueError(f"tau: expected a finite threshold, got {tau!r}")
+    tau = check_number(tau, "tau")
     lam = check_positive(lam, "lam")
     return _sigma(ell, tau, lam)
 
 
 def superloss_objective(loss: float, sigma: float, tau: float, lam: float = 1.0) -> float:
-    """``(ℓ - τ) σ + λ (log σ)²`` for one sample (the quantity σ* minimises)."""
+    """``(ℓ - τ) σ + λ (log σ)²`` for one sample (the quantity σ* minimises); ``σ > 0``, ``λ > 0``."""
+    loss = check_number(loss, "loss")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_number(tau, "tau")
+    lam = check_positive(lam, "lam")
     return (loss - tau) * sigma + lam * math.log(sigma) ** 2
 
 
@@ -72,8 +74,8 @@ class SuperLoss(DynamicScheme):
         if isinstance(tau, str):
             if tau not in ("log", "ema"):
                 raise ValueError(f"tau: expected 'log', 'ema' or a number, got {tau!r}")
-        elif not math.isfinite(float(tau)):
-            raise ValueError(f"tau: expected a finite number, got {tau!r}")
+        else:
+            tau = check_number(tau, "tau")
         self.tau = tau
         self.lam = check_positive(lam, "lam")
         self.ema_decay = check_fraction(ema_decay, "ema_decay")

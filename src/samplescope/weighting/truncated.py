@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .._validation import check_fraction, check_positive
+from .._validation import check_fraction, check_integer
 from .base import DynamicScheme, rescale_mean_one
 
 __all__ = ["TruncatedLoss"]
@@ -35,7 +35,7 @@ class TruncatedLoss(DynamicScheme):
         self, eps_max: float = 0.4, *, ramp_epochs: int = 10, rescale: bool = True
     ) -> None:
         self.eps_max = check_fraction(eps_max, "eps_max", inclusive_high=False)
-        self.ramp_epochs = int(check_positive(ramp_epochs, "ramp_epochs"))
+        self.ramp_epochs = check_integer(ramp_epochs, "ramp_epochs")
         self.rescale = bool(rescale)
 
     def eps(self, epoch: int, epochs: int | None = None) -> float:
