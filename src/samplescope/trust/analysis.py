@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_number
 from ..metrics import (
     bhattacharyya,
     failure_report,
@@ -65,6 +66,8 @@ def trust_metrics(
 
     ``tpr = P(trust > pos_threshold | correct)``, ``tnr = P(trust ≤ neg_threshold | error)``.
     """
+    pos_threshold = check_number(pos_threshold, "pos_threshold")
+    neg_threshold = check_number(neg_threshold, "neg_threshold")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rep = failure_report(correct, trust, threshold=pos_threshold)
@@ -78,6 +81,8 @@ def confusion_masks(
 ) -> dict[str, np.ndarray]:
     """Boolean masks ``(N,)`` for TP, FN (correct predictions) and TN, FP (errors)."""
     c, s = check_outcome_and_score(correct, trust, "correct", "trust")
+    pos_threshold = check_number(pos_threshold, "pos_threshold")
+    neg_threshold = check_number(neg_threshold, "neg_threshold")
     return {
         "TP": c & (s > pos_threshold),
         "FN": c & (s <= pos_threshold),
@@ -107,6 +112,21 @@ def separability(correct: Any, trust: Any) -> dict[str, float]:
         return {"kl_c_e": nan, "kl_e_c": nan, "kl_avg": nan, "bhattacharyya": nan}
 
 
+def _check_rows(rows: Any, name: str) -> list[Mapping[str, Any]]:
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
+        raise ValueError(f"{name}: expected a sequence of dicts, got {type(rows).__name__}")
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping):
+            raise ValueError(f"{name}: expected a sequence of dicts, got {type(r).__name__} at {i}")
+    return list(rows)
+
+
+def _check_names(names: Any, name: str) -> list[str]:
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise ValueError(f"{name}: expected a sequence of column names, got {names!r}")
+    return list(names)
+
+
 def summarize(
     rows: Sequence[Mapping[str, Any]], keys: Sequence[str], by: Sequence[str]
 ) -> list[dict[str, Any]]:
@@ -115,6 +135,14 @@ def summarize(
     Returns one dict per group with the ``by`` values, ``n`` and ``{key}_mean``, ``{key}_std``;
     groups keep their first-seen order. NaNs are ignored (``nanmean``).
     """
+    rows = _check_rows(rows, "rows")
+    keys, by = _check_names(keys, "keys"), _check_names(by, "by")
+    for b in by:
+        if any(b not in r for r in rows):
+            raise ValueError(f"by: expected a column of every row, got {b!r}")
+    for k in keys:
+        if not any(k in r for r in rows):
+            raise ValueError(f"keys: expected a column of the rows, got {k!r}")
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for r in rows:
         groups.setdefault(tuple(r[b] for b in by), []).append(r)
@@ -144,7 +172,11 @@ def format_table(
     ``paper`` optionally maps a method name to Luo's numbers (already in %), printed on a
     ``paper`` row under ours (``-`` where the paper has none).
     """
-    heads = [label] + [f"{h}{d}" for _, h, d in columns]
+    summary = _check_rows(summary, "summary")
+    for rec in summary:
+        if label not in rec:
+            raise ValueError(f"label: expected a column of every summary row, got {label!r}")
+    heads = [str(label)] + [f"{h}{d}" for _, h, d in columns]
     lines = []
     for rec in summary:
         cells = [str(rec[label])]

@@ -10,12 +10,10 @@ Trust is ``σ(z)`` (higher = more trustworthy).
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from .._validation import check_choice
+from .._validation import check_choice, check_integer, check_positive
 
 __all__ = ["HyperplaneHead", "LinearHead", "make_head", "HEADS"]
 
@@ -27,6 +25,8 @@ class HyperplaneHead(nn.Module):
 
     def __init__(self, in_features: int, eps: float = 1e-12) -> None:
         super().__init__()
+        in_features = check_integer(in_features, "in_features")
+        eps = check_positive(eps, "eps", strict=False)
         lin = nn.Linear(in_features, 1)  # same initialisation as a linear layer
         self.weight = nn.Parameter(lin.weight.detach().reshape(-1).clone())
         self.bias = nn.Parameter(lin.bias.detach().reshape(()).clone())
@@ -41,7 +41,7 @@ class LinearHead(nn.Module):
 
     def __init__(self, in_features: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(in_features, 1)
+        self.linear = nn.Linear(check_integer(in_features, "in_features"), 1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.linear(h).squeeze(-1)
@@ -50,6 +50,5 @@ class LinearHead(nn.Module):
 def make_head(kind: str, in_features: int) -> nn.Module:
     """``"hyperplane"`` → :class:`HyperplaneHead`, ``"linear"`` → :class:`LinearHead`."""
     check_choice(kind, "head", HEADS)
-    if in_features <= 0 or not math.isfinite(in_features):
-        raise ValueError(f"in_features: expected a positive feature size, got {in_features}")
+    in_features = check_integer(in_features, "in_features")
     return HyperplaneHead(in_features) if kind == "hyperplane" else LinearHead(in_features)

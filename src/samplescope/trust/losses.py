@@ -48,7 +48,24 @@ __all__ = [
     "list_trust_losses",
     "get_trust_loss",
     "describe_trust_loss",
+    "check_trust_batch",
 ]
+
+
+def check_trust_batch(z: Any, o: Any, p_true: Any = None) -> None:
+    """Shapes of a trust loss's inputs: ``z`` ``(B,)``, ``o`` ``(B,)`` in [0, 1] and ``p_true``
+    ``(B,)`` when given (``ValueError`` naming the argument otherwise)."""
+    if not isinstance(z, torch.Tensor) or z.ndim != 1:
+        got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ValueError(f"z: expected a (B,) tensor of oracle outputs, got {got}")
+    for name, t in (("o", o), ("p_true", p_true)):
+        if t is None and name == "p_true":
+            continue
+        if not isinstance(t, torch.Tensor) or t.shape != z.shape:
+            got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name}: expected a ({z.shape[0]},) tensor like z, got {got}")
+        if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            raise ValueError(f"{name}: expected values in [0, 1], got values outside (or NaN)")
 
 
 class TrustLoss:
@@ -84,6 +101,7 @@ class CrossEntropyTrustLoss(TrustLoss):
     def __call__(
         self, z: torch.Tensor, o: torch.Tensor, p_true: torch.Tensor | None = None
     ) -> torch.Tensor:
+        check_trust_batch(z, o, p_true)
         return F.binary_cross_entropy_with_logits(z, o.to(z.dtype), reduction="none")
 
 
@@ -98,6 +116,7 @@ class FocalTrustLoss(TrustLoss):
     def __call__(
         self, z: torch.Tensor, o: torch.Tensor, p_true: torch.Tensor | None = None
     ) -> torch.Tensor:
+        check_trust_batch(z, o, p_true)
         o = o.to(z.dtype)
         # log p_t computed stably: log σ(z) for o = 1, log σ(-z) for o = 0
         signed = torch.where(o > 0.5, z, -z)
@@ -114,6 +133,7 @@ class TCPTrustLoss(TrustLoss):
     def __call__(
         self, z: torch.Tensor, o: torch.Tensor, p_true: torch.Tensor | None = None
     ) -> torch.Tensor:
+        check_trust_batch(z, o, p_true)
         if p_true is None:
             raise ValueError(
                 "p_true: the TCP loss needs the classifier's true-class probability, got None"
@@ -138,6 +158,7 @@ def steep_slope_loss(
     ``loss_pos = exp(-α⁺ (s-β⁺)) - exp(-α⁺)``, ``loss_neg = exp(α⁻ (s-β⁻)) - exp(-α⁻)``,
     ``s = z / (1 + |z|)``; ``L = o·loss_pos + (1-o)·loss_neg``.
     """
+    check_trust_batch(z, o)
     o = o.to(z.dtype)
     s = z / (1 + z.abs())
     loss_pos = torch.exp(-alpha_pos * (s - beta_pos)) - math.exp(-alpha_pos)

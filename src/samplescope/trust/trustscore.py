@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_fraction, check_labels, check_positive
+from .._validation import (
+    check_array,
+    check_choice,
+    check_fraction,
+    check_integer,
+    check_labels,
+    check_num_classes,
+    check_positive,
+)
 
 __all__ = [
     "ALGORITHMS",
@@ -81,12 +89,26 @@ def _index(x: np.ndarray, algorithm: str) -> Any:
     return cKDTree(x)
 
 
+def _check_filter(k: Any, alpha: Any, algorithm: Any) -> tuple[int, float]:
+    k = check_integer(k, "k", minimum=1)
+    alpha = check_fraction(alpha, "alpha", inclusive_high=False)
+    check_choice(algorithm, "algorithm", ALGORITHMS)
+    return k, alpha
+
+
 def density_filter(x: np.ndarray, k: int, alpha: float, algorithm: str = "auto") -> np.ndarray:
     """Boolean mask ``(n,)`` keeping the points whose k-NN radius is ≤ the (1-α) quantile.
 
-    The k-NN radius is the distance to the k-th nearest other point of ``x`` (the point
-    itself excluded). ``alpha = 0`` keeps every point.
+    The k-NN radius is the distance to the k-th nearest other point of ``x`` ``(n, D)``
+    (the point itself excluded). ``k >= 1``; ``alpha`` in [0, 1), ``alpha = 0`` keeps every
+    point.
     """
+    xa = check_array(x, "x", ndim=2)
+    k, alpha = _check_filter(k, alpha, algorithm)
+    return _density_filter(xa, k, alpha, algorithm)
+
+
+def _density_filter(x: np.ndarray, k: int, alpha: float, algorithm: str) -> np.ndarray:
     n = len(x)
     if alpha <= 0 or n <= 1:
         return np.ones(n, dtype=bool)
@@ -108,15 +130,26 @@ def fit_class_trees(
 ) -> list[Any]:
     """One index per class (``cKDTree`` or :class:`BruteIndex`) on the density-filtered members.
 
-    A class without training samples gets ``None`` (its distance is +inf).
+    ``features`` ``(N, D)``, ``labels`` ``(N,)`` in ``[0, num_classes)``. A class without
+    training samples gets ``None`` (its distance is +inf).
     """
+    features = check_array(features, "features", ndim=2)
+    num_classes = check_num_classes(num_classes, minimum=1)
+    labels = check_labels(labels, "labels", num_classes=num_classes, n=len(features))
+    k, alpha = _check_filter(k, alpha, algorithm)
+    return _fit_class_trees(features, labels, num_classes, k, alpha, algorithm)
+
+
+def _fit_class_trees(
+    features: np.ndarray, labels: np.ndarray, num_classes: int, k: int, alpha: float, algorithm: str
+) -> list[Any]:
     trees: list[Any] = []
     for c in range(num_classes):
         xc = features[labels == c]
         if len(xc) == 0:
             trees.append(None)
             continue
-        trees.append(_index(xc[density_filter(xc, k, alpha, algorithm)], algorithm))
+        trees.append(_index(xc[_density_filter(xc, k, alpha, algorithm)], algorithm))
     return trees
 
 
@@ -140,8 +173,34 @@ def _ratio(d: np.ndarray, pred: np.ndarray, min_dist: float) -> np.ndarray:
 def trust_score_ratio(
     trees: list[Any], features: np.ndarray, predicted: np.ndarray, min_dist: float = 1e-12
 ) -> np.ndarray:
-    """Raw TrustScore ratio ``(N,)`` (higher = more trustworthy) from fitted class trees."""
-    return _ratio(_class_distances(trees, features), predicted, min_dist)
+    """Raw TrustScore ratio ``(N,)`` (higher = more trustworthy) from fitted class trees.
+
+    ``trees``: the list of :func:`fit_class_trees` (one per class, ``None`` for an empty
+    class); ``features`` ``(N, D)`` in the trees' space; ``predicted`` ``(N,)`` classes.
+    """
+    if not isinstance(trees, (list, tuple)) or not trees:
+        raise ValueError(
+            f"trees: expected the non-empty list of fit_class_trees, got {type(trees).__name__}"
+            + (" of length 0" if isinstance(trees, (list, tuple)) else "")
+        )
+    dims = {_index_dim(t) for t in trees if t is not None}
+    if not dims or None in dims:
+        raise ValueError("trees: expected class indices from fit_class_trees (at least one fitted)")
+    x = check_array(features, "features", ndim=2)
+    if x.shape[1] not in dims:
+        raise ValueError(
+            f"features: expected {dims.pop()} columns like the trees, got {x.shape[1]}"
+        )
+    pred = check_labels(predicted, "predicted", num_classes=len(trees), n=len(x))
+    check_positive(min_dist, "min_dist", strict=False)
+    return _ratio(_class_distances(trees, x), pred, min_dist)
+
+
+def _index_dim(t: Any) -> int | None:
+    if isinstance(t, BruteIndex):
+        return int(t.data.shape[1])
+    m = getattr(t, "m", None)  # scipy cKDTree
+    return int(m) if isinstance(m, (int, np.integer)) else None
 
 
 def trust_score(
@@ -177,12 +236,10 @@ def trust_score(
             f"test_features: expected {xtr.shape[1]} columns like train_features, got {xte.shape[1]}"
         )
     ytr = check_labels(train_labels, "train_labels", n=len(xtr))
-    c = int(num_classes) if num_classes is not None else int(max(ytr.max(), 0)) + 1
+    c = check_num_classes(num_classes, minimum=1) if num_classes is not None else int(ytr.max()) + 1
     pred = check_labels(predicted, "predicted", n=len(xte), num_classes=c)
     check_labels(ytr, "train_labels", num_classes=c)
-    k = int(check_positive(k, "k"))
-    alpha = check_fraction(alpha, "alpha", inclusive_high=False)
+    k, alpha = _check_filter(k, alpha, algorithm)
     check_positive(min_dist, "min_dist", strict=False)
-    check_choice(algorithm, "algorithm", ALGORITHMS)
-    trees = fit_class_trees(xtr, ytr, c, k=k, alpha=alpha, algorithm=algorithm)
-    return trust_score_ratio(trees, xte, pred, min_dist)
+    trees = _fit_class_trees(xtr, ytr, c, k, alpha, algorithm)
+    return _ratio(_class_distances(trees, xte), pred, min_dist)
