@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, check_labels
+from .._validation import (
+    check_choice,
+    check_integer,
+    check_labels,
+    check_num_classes,
+    check_number,
+)
 
 __all__ = ["imbalanced_counts", "make_imbalanced"]
 
@@ -22,9 +28,10 @@ def imbalanced_counts(
 ) -> np.ndarray:
     """Per-class sample counts ``(C,)`` of a long-tailed profile."""
     check_choice(profile, "profile", ("exponential", "step"))
-    if not np.isfinite(ratio) or ratio < 1:
+    n_max = check_integer(n_max, "n_max", minimum=1)
+    if check_number(ratio, "ratio") < 1:
         raise ValueError(f"ratio: expected an imbalance ratio >= 1, got {ratio!r}")
-    C = int(num_classes)
+    C = check_num_classes(num_classes, minimum=1)
     if profile == "exponential":
         c = np.arange(C)
         counts = n_max * np.power(float(ratio), -c / max(C - 1, 1))
@@ -53,8 +60,11 @@ def make_imbalanced(
     Returns:
         Sorted int64 positions ``(M,)`` into ``labels``.
     """
+    if num_classes is not None:
+        num_classes = check_num_classes(num_classes)
     y = check_labels(labels, "labels", num_classes=num_classes)
-    C = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    seed = check_integer(seed, "seed", minimum=0)
+    C = num_classes if num_classes is not None else int(y.max()) + 1
     available = np.bincount(y, minlength=C)
     if available.min() == 0:
         raise ValueError(

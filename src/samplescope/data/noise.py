@@ -24,7 +24,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_choice, check_fraction, check_labels
+from .._validation import (
+    check_choice,
+    check_fraction,
+    check_integer,
+    check_labels,
+    check_num_classes,
+)
 
 __all__ = ["ASYMMETRIC_MAPS", "NOISE_KINDS", "inject_label_noise", "transition_matrix"]
 
@@ -45,7 +51,18 @@ def _asym_map(mapping: Mapping[int, int] | str | None, num_classes: int) -> dict
         key = "fashion-mnist" if mapping in ("fashion_mnist", "fmnist") else mapping
         check_choice(key, "mapping", ASYMMETRIC_MAPS)
         mapping = ASYMMETRIC_MAPS[key]
-    out = {int(k): int(v) for k, v in dict(mapping).items()}
+    try:
+        items = dict(mapping).items()
+        out = {
+            check_integer(k, "mapping", minimum=None): check_integer(v, "mapping", minimum=None)
+            for k, v in items
+        }
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith("mapping"):
+            raise
+        raise ValueError(
+            f"mapping: expected a dict {{source class: target class}} or a map name, got {mapping!r}"
+        ) from exc
     for k, v in out.items():
         if not (0 <= k < num_classes and 0 <= v < num_classes) or k == v:
             raise ValueError(
@@ -78,10 +95,13 @@ def inject_label_noise(
         ``(noisy_labels, is_noisy)``: int64 ``(N,)`` and bool ``(N,)`` with
         ``is_noisy == (noisy_labels != labels)``.
     """
+    if num_classes is not None:
+        num_classes = check_num_classes(num_classes)
     y = check_labels(labels, "labels", num_classes=num_classes)
     rate = check_fraction(rate, "rate")
     check_choice(kind, "kind", NOISE_KINDS)
-    C = int(num_classes) if num_classes is not None else int(y.max()) + 1
+    seed = check_integer(seed, "seed", minimum=0)
+    C = num_classes if num_classes is not None else int(y.max()) + 1
     if C < 2:
         raise ValueError(f"num_classes: expected at least 2 classes, got {C}")
     rng = np.random.default_rng(seed)
@@ -112,7 +132,7 @@ def transition_matrix(
     """Expected label transition matrix ``T[i, j] = P(noisy = j | clean = i)``, shape ``(C, C)``."""
     check_choice(kind, "kind", NOISE_KINDS)
     rate = check_fraction(rate, "rate")
-    C = int(num_classes)
+    C = check_num_classes(num_classes)
     T = np.eye(C) * (1 - rate)
     if kind == "symmetric":
         T += (1 - np.eye(C)) * rate / (C - 1)

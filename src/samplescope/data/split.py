@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_array, check_labels, to_numpy
+from .._validation import (
+    check_array,
+    check_ids,
+    check_integer,
+    check_labels,
+    check_num_classes,
+    to_numpy,
+)
 
 __all__ = [
     "DataSplit",
@@ -44,13 +51,26 @@ class DataSplit:
     true_y: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        n = len(self.x)
-        if len(self.y) != n or len(self.sample_id) != n:
+        # x: numbers (finite when floating), one row per sample; labels and ids: int64 (N,)
+        xa = check_array(self.x, "x", ndim=tuple(range(1, 6)), dtype=None, allow_empty=True)
+        if xa.dtype.kind not in "fiub":
+            raise ValueError(f"x: expected real numbers, got an array of dtype {xa.dtype}")
+        n = len(xa)
+        y = check_labels(self.y, "y", allow_empty=True)
+        ids = check_labels(self.sample_id, "sample_id", allow_empty=True)
+        if len(y) != n or len(ids) != n:
             raise ValueError(
-                f"DataSplit: mismatched lengths: x={n}, y={len(self.y)}, sample_id={len(self.sample_id)}"
+                f"DataSplit: mismatched lengths: x={n}, y={len(y)}, sample_id={len(ids)}"
             )
-        if self.true_y is not None and len(self.true_y) != n:
-            raise ValueError(f"DataSplit: true_y has {len(self.true_y)} entries, expected {n}")
+        if len(np.unique(ids)) != n:
+            raise ValueError("sample_id: expected unique ids, got duplicates")
+        self.y, self.sample_id = y, ids
+        if self.true_y is not None:
+            self.true_y = check_labels(self.true_y, "true_y", allow_empty=True)
+            if len(self.true_y) != n:
+                raise ValueError(
+                    f"true_y: expected {n} entries (one per sample), got {len(self.true_y)}"
+                )
 
     def __len__(self) -> int:
         return len(self.y)
@@ -111,6 +131,14 @@ class Dataset:
     num_classes: int
     class_names: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for attr in ("train", "test"):
+            if not isinstance(getattr(self, attr), DataSplit):
+                raise ValueError(
+                    f"{attr}: expected a DataSplit, got {type(getattr(self, attr)).__name__}"
+                )
+        self.num_classes = check_num_classes(self.num_classes)
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one input, e.g. ``(1, 28, 28)``."""
@@ -121,6 +149,8 @@ class IndexedTorchDataset(torch.utils.data.Dataset):
     """A torch ``Dataset`` view of a :class:`DataSplit` yielding ``(x, y, sample_id)``."""
 
     def __init__(self, split: DataSplit) -> None:
+        if not isinstance(split, DataSplit):
+            raise ValueError(f"split: expected a DataSplit, got {type(split).__name__}")
         self.split = split
 
     def __len__(self) -> int:
@@ -146,9 +176,7 @@ def from_arrays(
     if sample_id is None:
         ids = np.arange(len(xa), dtype=np.int64)
     else:
-        ids = check_labels(sample_id, "sample_id", n=len(xa))
-        if len(np.unique(ids)) != len(ids):
-            raise ValueError("sample_id: expected unique ids, got duplicates")
+        ids = check_ids(sample_id, "sample_id", n=len(xa))
     return DataSplit(xa, ya, ids)
 
 
@@ -157,22 +185,41 @@ def from_torch_dataset(dataset: torch.utils.data.Dataset, *, id_offset: int = 0)
 
     Sample ids are the dataset positions plus ``id_offset``.
     """
+    id_offset = check_integer(id_offset, "id_offset", minimum=0)
     try:
         n = len(dataset)  # type: ignore[arg-type]
-    except TypeError as exc:
-        raise ValueError("dataset: expected a map-style torch Dataset with __len__") from exc
+        getitem = dataset.__getitem__
+    except (TypeError, AttributeError) as exc:
+        raise ValueError(
+            f"dataset: expected a map-style torch Dataset with __len__, got {type(dataset).__name__}"
+        ) from exc
     if n == 0:
         raise ValueError("dataset: expected a non-empty Dataset, got length 0")
     xs, ys = [], []
     for i in range(n):
-        item = dataset[i]
+        item = getitem(i)
         if not isinstance(item, (tuple, list)) or len(item) < 2:
             raise ValueError(
                 f"dataset: expected items (x, y, ...), got {type(item).__name__} at index {i}"
             )
-        xs.append(to_numpy(item[0]).astype(np.float32))
-        ys.append(int(to_numpy(item[1])))
-    return from_arrays(np.stack(xs), np.asarray(ys), np.arange(n, dtype=np.int64) + id_offset)
+        xs.append(to_numpy(item[0]))
+        yi = to_numpy(item[1])
+        if yi.ndim != 0:
+            raise ValueError(
+                f"dataset: expected a scalar label y, got shape {yi.shape} at index {i}"
+            )
+        ys.append(yi)
+    shapes = {x.shape for x in xs}
+    if len(shapes) > 1:
+        raise ValueError(f"dataset: expected inputs of one shape, got shapes {sorted(shapes)[:3]}")
+    try:
+        x = np.stack(xs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"dataset: expected array-like inputs x, got {type(xs[0]).__name__}"
+        ) from exc
+    # labels and inputs are checked by from_arrays (numbers, finite, integer classes)
+    return from_arrays(x, np.stack(ys), np.arange(n, dtype=np.int64) + id_offset)
 
 
 def as_split(data: Any) -> DataSplit:

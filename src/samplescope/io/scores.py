@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_labels, check_scores
+from .._validation import check_binary, check_ids, check_integer, check_labels, check_scores
 from .atomic import atomic_path
 
 __all__ = ["ScoreTable", "RESERVED_COLUMNS"]
@@ -28,6 +28,8 @@ class ScoreTable:
     """A DataFrame of per-sample scores keyed by ``sample_id`` (``.df`` is the DataFrame)."""
 
     def __init__(self, df: pd.DataFrame) -> None:
+        if not isinstance(df, pd.DataFrame):
+            raise ValueError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
         if "sample_id" not in df.columns or "label" not in df.columns:
             raise ValueError(
                 f"df: expected columns 'sample_id' and 'label', got {list(df.columns)}"
@@ -47,7 +49,7 @@ class ScoreTable:
         **measures: Any,
     ) -> ScoreTable:
         """Build a table; every measure is an ``(N,)`` array aligned with ``sample_id``."""
-        ids = check_labels(sample_id, "sample_id")
+        ids = check_ids(sample_id, "sample_id")
         n = len(ids)
         data: dict[str, Any] = {"sample_id": ids, "label": check_labels(label, "label", n=n)}
         if true_label is not None:
@@ -55,7 +57,7 @@ class ScoreTable:
             if is_noisy is None:
                 is_noisy = data["true_label"] != data["label"]
         if is_noisy is not None:
-            noisy = np.asarray(is_noisy).astype(bool)
+            noisy = check_binary(is_noisy, "is_noisy")
             if noisy.shape != (n,):
                 raise ValueError(f"is_noisy: expected shape ({n},), got {noisy.shape}")
             data["is_noisy"] = noisy
@@ -76,9 +78,11 @@ class ScoreTable:
 
     def add(self, name: str, values: Any, sample_id: Any = None) -> ScoreTable:
         """Add (or replace) a measure column; ``sample_id`` aligns values given in another order."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name: expected a column name (a non-empty string), got {name!r}")
         if name in RESERVED_COLUMNS:
             raise ValueError(f"name: expected a measure name, got the reserved column {name!r}")
-        v = check_scores(values, name, n=None if sample_id is not None else len(self))
+        v = check_scores(values, f"values ({name})", n=None if sample_id is not None else len(self))
         if sample_id is not None:
             ids = check_labels(sample_id, "sample_id", n=len(v))
             s = pd.Series(v, index=ids)
@@ -92,18 +96,23 @@ class ScoreTable:
         return self
 
     def column(self, name: str) -> np.ndarray:
-        if name not in self.df.columns:
+        """The values of column ``name`` ``(N,)`` (``ValueError`` listing the columns otherwise)."""
+        if not isinstance(name, str) or name not in self.df.columns:
             raise ValueError(f"name: expected one of {list(self.df.columns)}, got {name!r}")
         return self.df[name].to_numpy()
 
     def hardest(self, column: str, k: int = 10) -> pd.DataFrame:
         """The ``k`` rows with the largest ``column`` (difficulty: higher = harder)."""
-        self.column(column)
-        return self.df.nlargest(k, column)
+        return self.df.nlargest(self._rank_args(column, k), column)
 
     def easiest(self, column: str, k: int = 10) -> pd.DataFrame:
-        self.column(column)
-        return self.df.nsmallest(k, column)
+        """The ``k`` rows with the smallest ``column``."""
+        return self.df.nsmallest(self._rank_args(column, k), column)
+
+    def _rank_args(self, column: Any, k: Any) -> int:
+        if not isinstance(column, str) or column not in self.df.columns:
+            raise ValueError(f"column: expected one of {self.measures}, got {column!r}")
+        return check_integer(k, "k", minimum=0)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write to ``.parquet`` or ``.csv`` (by suffix) atomically; return the path."""
