@@ -8,6 +8,7 @@ and the 1-minute load average when it was measured (this machine is shared; reru
 quiet machine for reference numbers). Everything runs with one torch thread per process.
 Sections:
 
+- ``startup``: ``samplescope --help`` and ``import samplescope`` vs ``python -c pass``;
 - ``kfold_vs_cleanlab``: K-fold out-of-fold probabilities / generalization error vs
   cleanlab's ``estimate_cv_predicted_probabilities`` (same MLP, folds, epochs, seeds);
 - ``vectorized``: stacked training of M MLPs vs a loop of ``fit`` (ensembles, K-fold);
@@ -31,7 +32,7 @@ import traceback
 import torch
 from _common import print_table, save
 
-SECTIONS = ("kfold_vs_cleanlab", "vectorized", "executors", "throughput", "streaming")
+SECTIONS = ("startup", "kfold_vs_cleanlab", "vectorized", "executors", "throughput", "streaming")
 
 
 def _merge_previous(rows: list[dict], chosen: list[str], quick: bool) -> list[dict]:

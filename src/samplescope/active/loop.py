@@ -303,21 +303,13 @@ class ActiveLoop:
             self.state_path.unlink()
         if self.pool is None:
             self.pool = self._initial_pool()
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
-            bar = tqdm(
-                total=self.steps + 1,
-                initial=min(self.next_step, self.steps + 1),
-                desc=self.acquisition.name,
-                leave=False,
-            )
+        bar = progress_bar(self.steps + 1, self.progress, self.acquisition.name)
+        bar.update(min(self.next_step, self.steps + 1))  # steps already done (resume)
         while not self.done:
             rec = self.step()
-            if bar is not None:
-                bar.set_postfix(n=rec["n_labelled"], acc=f"{rec['accuracy']:.3f}")
-                bar.update(1)
-        if bar is not None:
-            bar.close()
+            bar.set_postfix(n=rec["n_labelled"], acc=f"{rec['accuracy']:.3f}")
+            bar.update(1)
+        bar.close()
         return self.history

@@ -34,7 +34,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point; a ``ValueError`` from bad input prints one clear line and exits with code 2."""
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=False, prog_name="samplescope")
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -43,19 +43,18 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except _usage_error_types() as exc:  # unknown command or option, bad value: no traceback
-        exc.show()
-        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        exc.show()  # type: ignore[attr-defined]  # the usage line and one "Error: ..." line
+        sys.exit(getattr(exc, "exit_code", 2))
 
 
-def _usage_error_types() -> tuple[type[BaseException], ...]:
-    """Click's ``ClickException`` and the copy Typer >= 0.26 vendors as ``typer._click``
-    (Typer raises the latter, so catching ``click.ClickException`` alone misses every usage
-    error and prints a traceback)."""
-    found: list[type[BaseException]] = []
-    for module in ("click.exceptions", "typer._click.exceptions"):
-        try:
-            found.append(importlib.import_module(module).ClickException)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
+def _is_usage_error(exc: BaseException) -> bool:
+    """A Click-like usage error, recognised by behaviour rather than by module path.
+
+    Typer >= 0.26 raises its vendored ``typer._click`` exceptions, older ones Click's own;
+    both derive from a class named ``ClickException`` and have ``show()`` and ``exit_code``.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"ClickException", "UsageError"}) and callable(getattr(exc, "show", None))

@@ -178,6 +178,7 @@ def active_cmd(
             )
     if mc_samples == 1 and not deterministic:
         warn("--samples 1: one MC-dropout sample has no spread; mutual_information is 0 everywhere")
+    spec = parse_executor(executor, address=address, workers=workers)
     out = check_out_dir(out)
     runs = out / "runs"
     if not resume and runs.exists() and any(runs.glob("*/state.npz")):
@@ -199,7 +200,6 @@ def active_cmd(
             f"so it holds {per_class * ds.num_classes} labels, not {initial}"
         )
     factory = _model_factory(model, ds.input_shape, ds.num_classes)
-    spec = parse_executor(executor, address=address, workers=workers)
 
     def learner() -> MCDropoutLearner:
         return MCDropoutLearner(

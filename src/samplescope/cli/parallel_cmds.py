@@ -29,16 +29,13 @@ from .options import (
 )
 
 
-def _pool_source(
-    pool: str, data: str, data_dir: Path | None, labels: Path | None, seed: int
-) -> Any:
-    from ..data.sources import NpySource, SyntheticPool
-
+def _check_pool(pool: str, labels: Path | None) -> None:
+    """``--pool`` / ``--pool-labels`` checked before any data is loaded or model trained."""
     if pool.startswith("synthetic:"):
         n = pool.split(":", 1)[1].replace("_", "")
         if not n.isdigit() or int(n) < 1:
             raise ValueError(f"--pool: expected synthetic:N with a positive N, got {pool!r}")
-        return SyntheticPool(int(n), data, seed=seed, data_dir=data_dir)
+        return
     p = Path(pool)
     if p.suffix.lower() != ".npy":
         raise ValueError(
@@ -48,8 +45,19 @@ def _pool_source(
         raise ValueError(f"--pool: expected an existing .npy file, got {pool!r}")
     if labels is not None and not Path(labels).is_file():
         raise ValueError(f"--pool-labels: expected an existing .npy file, got {str(labels)!r}")
+
+
+def _pool_source(
+    pool: str, data: str, data_dir: Path | None, labels: Path | None, seed: int
+) -> Any:
+    from ..data.sources import NpySource, SyntheticPool
+
+    _check_pool(pool, labels)
+    if pool.startswith("synthetic:"):
+        n = int(pool.split(":", 1)[1].replace("_", ""))
+        return SyntheticPool(n, data, seed=seed, data_dir=data_dir)
     try:
-        return NpySource(p, labels)
+        return NpySource(Path(pool), labels)
     except ValueError as exc:
         raise ValueError(f"--pool: {exc}") from None
 
@@ -87,6 +95,7 @@ def score_pool_cmd(
     check_positive(samples, "--samples", allow_none=False)
     check_positive(chunk_size, "--chunk-size", allow_none=False)
     check_positive(epochs, "--epochs")
+    _check_pool(pool, pool_labels)
     spec = parse_executor(executor, address=address, workers=workers)
     out = check_out_dir(out) / "pool_scores.parquet"
     if samples == 1 and method == "mc_dropout":
@@ -151,6 +160,7 @@ def executor_cmd(
     from ..executors import run_tasks
     from .executor_probe import probe_task
 
+    check_positive(tasks, "--tasks", allow_none=False)
     spec = parse_executor(executor, address=address, workers=workers)
     echo(f"executor: {spec.describe()}")
     args = [(s,) for s in range(tasks)]

@@ -138,7 +138,7 @@ def train_cmd(
 ) -> None:
     """Train with a weighting scheme; write model.pt, metrics.csv, per_class.csv and summary.json.
 
-    model.pt holds the architecture with the weights: ``--model-path run/model.pt`` reloads it.
+    model.pt holds the architecture with the weights: --model-path run/model.pt reloads it.
     """
     from ..weighting import get_weighting, list_weightings
 

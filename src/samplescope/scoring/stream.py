@@ -90,11 +90,7 @@ def _score_shard(
 
 
 def _bar(total: int | None, enabled: bool, desc: str) -> Any:
-    if not enabled:
-        return progress_bar(total, False, desc)
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="img", unit_scale=True, smoothing=0.1)
+    return progress_bar(total, enabled, desc, unit="img", unit_scale=True, smoothing=0.1)
 
 
 def stream_scores(

@@ -347,6 +347,6 @@ class TrustOracle:
 def _bar(total: int, enabled: bool) -> Any:
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
-    return tqdm(total=total, desc="oracle epochs", leave=False)
+    return progress_bar(total, True, "oracle epochs")
