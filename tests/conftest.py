@@ -40,3 +40,18 @@ def mnist(data_dir):
     from samplescope.data import load_dataset
 
     return load_dataset("mnist", data_dir)
+
+
+# --- hypothesis profiles (fuzz battery, tests/fuzz) -------------------------------------------
+# HYPOTHESIS_PROFILE=default (fast, the default) | slow (many more examples). Tests with their
+# own @settings(max_examples=...) keep their counts; the fuzz battery follows the profile.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "default", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "slow", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# --- end hypothesis profiles ------------------------------------------------------------------
