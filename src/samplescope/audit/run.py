@@ -1,0 +1,272 @@
+"""``audit``: every per-sample quantity samplescope has, for the user's data, in one table.
+
+One call trains what it needs and joins, per sample (rows aligned with the data):
+
+- **difficulty** (higher = harder): ``loss``, ``margin``, ``aum``, ``action_score``,
+  ``forgetting``, ``cartography_confidence`` / ``cartography_variability`` from one
+  training run with the dynamics callbacks; ``gen_error`` / ``gen_bias`` / ``gen_variance``
+  / ``oof_loss`` from cross-fitting (``gen_error="fast"``: 2 folds × 2 repeats, the cost of
+  about two full trainings; ``"kfold"``: Zhou's 5 folds × 3 repeats);
+- **uncertainty**: ``predictive_entropy`` (total), ``expected_entropy`` (aleatoric),
+  ``mutual_information`` (epistemic) of ``samples`` MC-dropout passes of the trained model;
+- **held-out prediction**: ``oof_pred`` and ``oof_correct`` (the argmax of the mean
+  out-of-fold probabilities, by models that never saw the sample);
+- **trust**: ``confidence_calibrated``, the max-prob of the out-of-fold probabilities after
+  temperature scaling (itself cross-fitted: each sample's temperature is fitted on the
+  other folds; the identity when scaling does not improve cross-validated NLL), and
+  ``trust``, the best of three trust scores by AUROC of the held-out correctness;
+- **label issues**: ``is_label_issue``, ``label_quality``, ``suggested_label``
+  (:func:`samplescope.labels.find_label_issues` on the out-of-fold probabilities).
+
+``report.html`` (:func:`samplescope.report.render_report`) is written beside the table.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .sources import AuditData, load_audit_data
+
+__all__ = ["AUDIT_MEASURES", "AuditResult", "audit"]
+
+AUDIT_MEASURES = (
+    "loss",
+    "margin",
+    "aum",
+    "action_score",
+    "forgetting",
+    "cartography_confidence",
+    "cartography_variability",
+    "gen_error",
+    "gen_bias",
+    "gen_variance",
+    "oof_loss",
+)
+_GEN = {"fast": (2, 2), "kfold": (5, 3)}
+
+
+@dataclass
+class AuditResult:
+    """The joined table, where it was written, and what the report's headline says."""
+
+    table: Any  # ScoreTable
+    data: AuditData
+    summary: dict[str, Any] = field(default_factory=dict)
+    table_path: Path | None = None
+    report_path: Path | None = None
+
+
+def _trust_scores(
+    correct: np.ndarray, candidates: dict[str, np.ndarray]
+) -> tuple[str, np.ndarray, dict[str, float]]:
+    """The candidate with the highest AUROC of separating correct from wrong predictions."""
+    from ..metrics import failure_report
+
+    aurocs: dict[str, float] = {}
+    if 0 < correct.mean() < 1:
+        for name, s in candidates.items():
+            aurocs[name] = float(failure_report(correct.astype(bool), s)["auroc"])
+        best = max(aurocs, key=lambda k: aurocs[k])
+    else:
+        best = next(iter(candidates))
+    return best, candidates[best], aurocs
+
+
+def audit(
+    data: Any,
+    *,
+    label: str | None = None,
+    model: str = "auto",
+    gen_error: str = "fast",
+    epochs: int | None = None,
+    samples: int = 20,
+    seed: int = 0,
+    noise: float = 0.0,
+    noise_kind: str = "symmetric",
+    train_subset: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    executor: Any = None,
+    progress: bool = True,
+) -> AuditResult:
+    """Audit ``data`` (a built-in name, a file or folder, or a ``DataSplit``); see the module.
+
+    Args:
+        data / label: what :func:`samplescope.audit.load_audit_data` reads (``label``: the
+            label column of a CSV / Parquet file).
+        model: ``auto`` | ``mlp`` | ``cnn`` | ``gal_cnn`` | ``resnet`` (with dropout for MC
+            dropout: an MLP gets dropout 0.5, ``auto`` on images is Gal's CNN), or the path of
+            a ``model.pt`` whose architecture is retrained.
+        gen_error: ``"fast"`` (2 × 2 cross-fitting) or ``"kfold"`` (5 folds × 3 repeats).
+        epochs: training epochs of every fit (default: 30 for digits-sized data, 3 otherwise).
+        samples: S, the MC-dropout passes.
+        noise / noise_kind / train_subset: corrupt a built-in data set (a demo with known
+            flipped labels: the report then scores the flags against them).
+        out: a folder; ``audit.parquet`` and ``report.html`` are written there.
+    """
+    from .._validation import check_choice, check_integer
+
+    check_choice(gen_error, "gen_error", tuple(_GEN))
+    samples = check_integer(samples, "samples")
+    if epochs is not None:
+        epochs = check_integer(epochs, "epochs")
+    ad = load_audit_data(
+        data,
+        label=label,
+        data_dir=data_dir,
+        noise=noise,
+        noise_kind=noise_kind,
+        train_subset=train_subset,
+        seed=seed,
+    )
+    arch = _architecture(model, ad)
+    out_dir = None if out is None else Path(out)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    cols, summary = _compute(ad, arch, gen_error, epochs, samples, seed, executor, progress)
+    summary["seconds"] = round(time.perf_counter() - t0, 2)
+    table = _join(ad, cols)
+    res = AuditResult(table, ad, summary)
+    if out_dir is not None:
+        res.table_path = table.save(out_dir / "audit.parquet")
+        from ..report import render_report
+
+        res.report_path = render_report(
+            table.df,
+            out_dir / "report.html",
+            class_names=ad.class_names,
+            title=f"samplescope audit: {ad.name}",
+            description=ad.description,
+            images=ad.images,
+            features=ad.features,
+            meta=summary,
+        )
+    return res
+
+
+def _architecture(model: str, ad: AuditData) -> dict[str, Any]:
+    from ..models import load_model, model_spec
+
+    if isinstance(model, (str, os.PathLike)) and str(model).endswith(".pt"):
+        _, spec = load_model(model, flag="model")
+        if list(spec["input_shape"]) != list(ad.split.x.shape[1:]):
+            raise ValueError(
+                f"model: {model} takes inputs {spec['input_shape']}, the data has "
+                f"{list(ad.split.x.shape[1:])}"
+            )
+        return spec
+    return model_spec(model, ad.split.x.shape[1:], ad.num_classes, need_dropout=True)
+
+
+def _compute(
+    ad: AuditData,
+    arch: dict[str, Any],
+    gen_error: str,
+    epochs: int | None,
+    samples: int,
+    seed: int,
+    executor: Any,
+    progress: bool,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    from ..difficulty import compute_measures
+    from ..labels import find_label_issues
+    from ..metrics import ece
+    from ..models import build_model
+    from ..uncertainty import (
+        cross_val_predict_proba,
+        decompose,
+        fit_calibrator,
+        predict_stochastic,
+    )
+
+    split, c = ad.split, ad.num_classes
+    folds, repeats = _GEN[gen_error]
+    ep = epochs if epochs is not None else (30 if int(np.prod(split.x.shape[1:])) <= 64 else 3)
+    res = compute_measures(
+        split,
+        c,
+        list(AUDIT_MEASURES),
+        folds=folds,
+        repeats=repeats,
+        model_fn=lambda s: build_model(arch),
+        epochs=ep,
+        seed=seed,
+        executor=executor,
+        progress=progress,
+    )
+    cols = {n: res.table.column(n) for n in res.table.measures}
+    y = split.y
+    p_oof = res.gen.oof_probs.mean(0)  # (N, C): the mean held-out prediction over repeats
+    cols["oof_pred"] = p_oof.argmax(1)
+    correct = cols["oof_pred"] == y
+    cols["oof_correct"] = correct
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fit_calibrator("ts", probs=p_oof, labels=y, cv=5, seed=seed)
+    fell_back = bool((getattr(fitted, "cv_report_", None) or {}).get("fell_back"))
+    q = (
+        p_oof
+        if fell_back
+        else cross_val_predict_proba("ts", probs=p_oof, labels=y, cv=5, seed=seed)
+    )
+    cols["confidence_calibrated"] = q.max(1)
+    mc = predict_stochastic(res.model, split, "mc_dropout", samples=samples, seed=seed)
+    cols.update(decompose(mc))
+    trust_name, cols["trust"], aurocs = _trust_scores(
+        correct,
+        {
+            "calibrated max-prob": cols["confidence_calibrated"],
+            "minus predictive entropy (MC)": -cols["predictive_entropy"],
+            "minus mutual information (MC)": -cols["mutual_information"],
+        },
+    )
+    issues = find_label_issues(y, probs=p_oof, num_classes=c)
+    cols.update(issues.to_columns())
+    summary: dict[str, Any] = {
+        "epochs": ep,
+        "gen_error": f"{gen_error}: {repeats} x {folds}-fold cross-fitting",
+        "model": arch,
+        "oof_accuracy": float(correct.mean()),
+        "ece": float(ece(q, y)),
+        "temperature_scaling": "identity (did not improve CV NLL)" if fell_back else "cross-fitted",
+        "trust_name": trust_name,
+        "trust_auroc": aurocs,
+        "estimated_issues": int(np.sum(cols["is_label_issue"])),
+        "estimated_issues_per_class": [int(v) for v in issues.per_class],
+        "notes": [
+            f"trust = {trust_name}, the best of {len(aurocs) or 1} scores by AUROC of the "
+            "held-out correctness on these samples"
+            + (f" ({', '.join(f'{k} {v:.3f}' for k, v in aurocs.items())})" if aurocs else ""),
+            *[f"calibration: {w.message}" for w in caught],
+            f"held-out = out-of-fold predictions of {repeats} x {folds}-fold cross-fitting; "
+            f"{ep} epochs per fit; {samples} MC-dropout passes",
+        ],
+    }
+    return cols, summary
+
+
+def _join(ad: AuditData, cols: dict[str, np.ndarray]) -> Any:
+    from ..io import ScoreTable
+
+    split = ad.split
+    flags = {"oof_pred", "oof_correct", "is_label_issue", "suggested_label"}
+    table = ScoreTable.from_arrays(
+        split.sample_id,
+        split.y,
+        true_label=split.true_y,
+        **{k: np.asarray(v, dtype=np.float64) for k, v in cols.items() if k not in flags},
+    )
+    for k in ("oof_pred", "suggested_label"):
+        table.df[k] = np.asarray(cols[k], dtype=np.int64)
+    for k in ("oof_correct", "is_label_issue"):
+        table.df[k] = np.asarray(cols[k], dtype=bool)
+    return table

@@ -1,0 +1,87 @@
+"""What an audit reads: a built-in data set, the user's file or folder, or a ``DataSplit``.
+
+:func:`load_audit_data` returns an :class:`AuditData`: the samples (one ``DataSplit``, every
+row audited), class names, and what the report shows of a sample (``images`` for image
+data, ``features``, a ``pandas.DataFrame`` of the raw feature columns, for tabular data).
+Files and folders go through :func:`samplescope.data.read_data` (CSV, Parquet, ``.npz``,
+``.npy``, an image folder with one sub-folder per class).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["AuditData", "load_audit_data"]
+
+BUILTIN = ("digits", "mnist", "fashion-mnist")
+
+
+@dataclass
+class AuditData:
+    """The audited samples and how to show them."""
+
+    name: str
+    split: Any  # DataSplit
+    num_classes: int
+    class_names: list[str]
+    description: str
+    images: np.ndarray | None = None
+    features: Any = None
+
+
+def load_audit_data(
+    data: Any,
+    *,
+    label: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    noise: float = 0.0,
+    noise_kind: str = "symmetric",
+    train_subset: int | None = None,
+    seed: int = 0,
+) -> AuditData:
+    """Read ``data``; for a built-in name, optionally subset it and flip ``noise`` of its labels."""
+    from .._validation import check_fraction
+    from ..data import DataSplit, inject_label_noise, load_dataset
+
+    check_fraction(noise, "noise", inclusive_high=False)
+    if isinstance(data, DataSplit):
+        c = int(data.y.max()) + 1
+        return AuditData("arrays", data, c, [str(i) for i in range(c)], f"{len(data)} samples",
+                         images=data.x if data.x.ndim >= 3 else None)  # fmt: skip
+    if isinstance(data, str) and data in BUILTIN:
+        ds = load_dataset(data, data_dir)
+        split = ds.train
+        desc = [f"{ds.name}: the {len(split)} training samples"]
+        if train_subset is not None and train_subset < len(split):
+            idx = np.sort(
+                np.random.default_rng(seed).choice(len(split), train_subset, replace=False)
+            )
+            split = split.subset(idx)
+            desc.append(f"a random subset of {train_subset}")
+        if noise > 0:
+            mapping = ds.name if noise_kind == "asymmetric" else None
+            y, noisy = inject_label_noise(
+                split.y, noise, noise_kind, ds.num_classes, seed, mapping=mapping
+            )
+            split = split.with_labels(y)
+            desc.append(f"{noise_kind} label noise {noise:g} injected ({int(noisy.sum())} flipped)")
+        return AuditData(ds.name, split, ds.num_classes, [str(n) for n in ds.class_names],
+                         "; ".join(desc), images=split.x)  # fmt: skip
+    if noise > 0 or train_subset is not None:
+        raise ValueError("noise: injected noise and subsets are for the built-in data sets only")
+    from ..data import read_data
+
+    ud = read_data(data, label=label)
+    return AuditData(
+        ud.name,
+        ud.split,
+        len(ud.class_names),
+        [str(n) for n in ud.class_names],
+        ud.description,
+        images=ud.split.x if ud.kind == "image" else None,
+        features=ud.features if ud.kind == "tabular" else None,
+    )
