@@ -62,7 +62,10 @@ def cli(monkeypatch, capsys, tmp_path):
         monkeypatch.setattr(
             importlib.import_module(f"samplescope.cli.{mod}"), "prepare_data", refuse
         )
+    for name in ("audit", "load_audit_data"):  # the audit and report commands' loaders
+        monkeypatch.setattr(importlib.import_module("samplescope.audit"), name, refuse)
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.parquet").write_bytes(b"")  # an existing TABLE for `report`
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["samplescope", *args])
@@ -100,6 +103,14 @@ def test_every_command_usage_error_is_one_line_exit_2(cli, command: str) -> None
 def test_help_has_no_rst_markup(cli, command: str) -> None:
     code, out, _ = cli(command, "--help")
     assert code == 0 and "``" not in out and ":func:" not in out
+
+
+def test_report_table_argument(cli) -> None:
+    code, _, err = cli("report")
+    _assert_clean_usage_error(code, err, "TABLE")
+    for bad in ("missing.parquet", "t.txt"):
+        code, _, err = cli("report", bad)
+        _assert_clean_usage_error(code, err, "TABLE")
 
 
 def test_no_command_and_unknown_command(cli) -> None:
@@ -208,9 +219,23 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
         "--data": ["svhn"],
     },
     "executor": {"--executor": ["threads", "process:0"], "--tasks": ["0"], "--workers": ["0"]},
+    "audit": {
+        "--data": ["cifar10", "x.txt", "/nonexistent/d.csv"],
+        "--label": ["y"],  # only CSV / Parquet data have a label column
+        "--model": ["vit", "/nonexistent/m.pt"],
+        "--gen-error": ["slow"],
+        "--epochs": ["0"],
+        "--samples": ["0"],
+        "--noise": ["1", "-0.5"],
+        "--noise-kind": ["x"],
+        "--train-subset": ["0"],
+        "--executor": ["bogus"],
+        "--out": ["a.parquet"],
+    },
+    "report": {"--data": ["cifar10", "x.txt"], "--out": ["r.html"]},
 }
 # arguments placed before the bad one (a later repeat of a flag wins)
-BASE_ARGS: dict[str, list[str]] = {"calibrate": ["--data", "digits"]}
+BASE_ARGS: dict[str, list[str]] = {"calibrate": ["--data", "digits"], "report": ["t.parquet"]}
 # flags a fuzz example may add with a valid value (the bad one must still be reported)
 GOOD_VALUES: dict[str, list[str]] = {
     "--seed": ["0", "3"],

@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "trust_cmds",
     "active_cmds",
     "parallel_cmds",
+    "audit_cmds",
 )
 for _name in _COMMAND_MODULES:
     try:

@@ -149,7 +149,17 @@ def check_out_dir(out: Path, flag: str = "--out") -> Path:
     import os
 
     out = Path(out)
-    if out.suffix.lower() in (".parquet", ".csv", ".png", ".json", ".npz", ".npy", ".pt", ".txt"):
+    if out.suffix.lower() in (
+        ".parquet",
+        ".csv",
+        ".png",
+        ".json",
+        ".npz",
+        ".npy",
+        ".pt",
+        ".txt",
+        ".html",
+    ):
         raise ValueError(
             f"{flag}: expected a folder (each command writes named files into it), got the "
             f"file name {str(out)!r}; pass its folder, e.g. --out {str(out.parent / out.stem)!r}"

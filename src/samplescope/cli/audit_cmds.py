@@ -1,0 +1,192 @@
+"""``samplescope audit`` (the joined per-sample table and report) and ``samplescope report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .app import app
+from .common import echo
+from .executor_option import address_option, executor_option, parse_executor, workers_option
+from .options import (
+    DATA_NAMES,
+    NOISE_KINDS,
+    check_choice,
+    check_out_dir,
+    check_positive,
+    data_dir_option,
+    epochs_option,
+    noise_kind_option,
+    noise_option,
+    quiet_option,
+    samples_option,
+    seed_option,
+    train_subset_option,
+)
+
+_SUFFIXES = (".csv", ".parquet", ".npz", ".npy")
+
+
+def check_data_source(data: str, flag: str = "--data") -> str:
+    """A built-in name, an existing data file (.csv .parquet .npz .npy) or an image folder."""
+    if data in DATA_NAMES:
+        return data
+    p = Path(data)
+    if p.is_dir():
+        return data
+    if p.suffix.lower() not in _SUFFIXES:
+        raise ValueError(
+            f"{flag}: expected one of {list(DATA_NAMES)}, a {'/'.join(_SUFFIXES)} file or an "
+            f"image folder, got {data!r}"
+        )
+    if not p.is_file():
+        raise ValueError(f"{flag}: no such file {data!r}")
+    return data
+
+
+def _check_model(model: str) -> str:
+    if model.endswith(".pt"):
+        if not Path(model).is_file():
+            raise ValueError(f"--model: no such model file {model!r}")
+        return model
+    return check_choice(model, ("auto", "mlp", "cnn", "gal_cnn", "resnet"), "--model")
+
+
+@app.command("audit")
+def audit_cmd(
+    data: str = typer.Option(
+        "digits",
+        "--data",
+        help="digits | mnist | fashion-mnist | a .csv/.parquet/.npz/.npy "
+        "file | an image folder with one sub-folder per class",
+    ),  # fmt: skip
+    label: str = typer.Option(None, "--label", help="label column of a CSV / Parquet file"),
+    model: str = typer.Option(
+        "auto",
+        "--model",
+        help="auto | mlp | cnn | gal_cnn | resnet | a model.pt to retrain "
+        "(auto: an MLP with dropout 0.5 for 8x8 inputs, Gal's CNN otherwise)",
+    ),  # fmt: skip
+    gen_error: str = typer.Option(
+        "fast", "--gen-error", help="fast (2 folds x 2 repeats) | kfold (5 folds x 3 repeats)"
+    ),
+    epochs: int = epochs_option(),
+    samples: int = samples_option(20),
+    noise: float = noise_option(help="built-in data only: label-noise rate injected (a demo)"),
+    noise_kind: str = noise_kind_option(),
+    train_subset: int = train_subset_option(),
+    out: Path = typer.Option(
+        Path("audit_out"), "--out", help="output folder (audit.parquet, report.html)"
+    ),
+    seed: int = seed_option(),
+    executor: str = executor_option(),
+    address: str = address_option(),
+    workers: int = workers_option(),
+    data_dir: Path = data_dir_option(),
+    quiet: bool = quiet_option(),
+) -> None:
+    """Audit a data set: difficulty, uncertainty, trust and label issues per sample, one table
+    (audit.parquet) and a self-contained report.html."""
+    check_data_source(data)
+    is_builtin = data in DATA_NAMES
+    if not is_builtin and (noise or train_subset is not None):
+        raise ValueError("--noise: injected noise and --train-subset are for built-in data only")
+    if label is not None and Path(data).suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError("--label: only CSV and Parquet files have a label column")
+    _check_model(model)
+    check_choice(gen_error, ("fast", "kfold"), "--gen-error")
+    check_choice(noise_kind, NOISE_KINDS, "--noise-kind")
+    if not (0.0 <= noise < 1.0):
+        raise ValueError(f"--noise: expected a rate in [0, 1), got {noise!r}")
+    check_positive(epochs, "--epochs")
+    check_positive(samples, "--samples", allow_none=False)
+    check_positive(train_subset, "--train-subset")
+    spec = parse_executor(executor, address=address, workers=workers)
+    out = check_out_dir(out)
+
+    from ..audit import audit
+
+    with spec.context() as ex:
+        res = audit(
+            data,
+            label=label,
+            model=model,
+            gen_error=gen_error,
+            epochs=epochs,
+            samples=samples,
+            seed=seed,
+            noise=noise,
+            noise_kind=noise_kind,
+            train_subset=train_subset,
+            data_dir=data_dir,
+            out=out,
+            executor=None if spec.executor is None else ex,
+            progress=not quiet,
+        )
+    s = res.summary
+    echo(res.data.description)
+    echo(
+        f"{len(res.table)} samples, {res.data.num_classes} classes; held-out accuracy "
+        f"{100 * s['oof_accuracy']:.2f}%, ECE {100 * s['ece']:.2f}% ({s['gen_error']}, "
+        f"{s['epochs']} epochs, {s['seconds']:.0f} s)"
+    )
+    echo(
+        f"estimated label issues: {s['estimated_issues']} "
+        f"({100 * s['estimated_issues'] / len(res.table):.1f}%), per class "
+        f"{s['estimated_issues_per_class']}"
+    )
+    df = res.table.df
+    if "is_noisy" in df:
+        flag, truth = df["is_label_issue"].to_numpy(bool), df["is_noisy"].to_numpy(bool)
+        tp = int((flag & truth).sum())
+        echo(
+            f"vs the {int(truth.sum())} injected flips: precision {tp / max(flag.sum(), 1):.3f}, "
+            f"recall {tp / max(truth.sum(), 1):.3f}"
+        )
+    echo(f"trust column = {s['trust_name']}")
+    echo(f"wrote {res.table_path} and {res.report_path}")
+
+
+@app.command("report")
+def report_cmd(
+    table: Path = typer.Argument(
+        ..., metavar="TABLE", help="a ScoreTable (.parquet or .csv), e.g. audit.parquet"
+    ),
+    data: str = typer.Option(
+        None,
+        "--data",
+        help="the data the table scores (built-in name, file or image folder): "
+        "images or feature rows for the gallery",
+    ),  # fmt: skip
+    label: str = typer.Option(None, "--label", help="label column of a CSV / Parquet --data"),
+    out: Path = typer.Option(Path("report_out"), "--out", help="output folder (report.html)"),
+    data_dir: Path = data_dir_option(),
+) -> None:
+    """Render report.html from an existing ScoreTable (any columns of the audit that it has)."""
+    if table.suffix.lower() not in (".parquet", ".csv"):
+        raise ValueError(f"TABLE: expected a .parquet or .csv ScoreTable, got {str(table)!r}")
+    if not table.is_file():
+        raise ValueError(f"TABLE: no such file {str(table)!r}")
+    if data is not None:
+        check_data_source(data)
+    out = check_out_dir(out)
+
+    from ..audit import load_audit_data
+    from ..io import ScoreTable
+    from ..report import render_report
+
+    df = ScoreTable.load(table).df
+    images = features = None
+    class_names = None
+    if data is not None:
+        ad = load_audit_data(data, label=label, data_dir=data_dir)
+        pos = ad.split.positions(df["sample_id"].to_numpy())
+        images = None if ad.images is None else ad.images[pos]
+        features = None if ad.features is None else ad.features.iloc[pos].reset_index(drop=True)
+        class_names = ad.class_names
+    path = render_report(
+        df, out / "report.html", class_names=class_names, title=f"samplescope report: {table.name}",
+        description=f"{len(df)} samples from {table}", images=images, features=features,
+    )  # fmt: skip
+    echo(f"wrote {path}")
