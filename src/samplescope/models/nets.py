@@ -12,7 +12,21 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .._validation import check_choice, check_fraction, check_integer, check_num_classes
+
 __all__ = ["mlp", "gal_cnn", "small_cnn", "resnet", "default_model"]
+
+_KINDS = ("mlp", "cnn", "gal_cnn", "resnet")
+
+
+def _dropout(p: float) -> float:
+    return check_fraction(p, "dropout", inclusive_high=False)
+
+
+def _input_shape(shape: object, name: str = "input_shape") -> tuple[int, ...]:
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence) or not shape:
+        raise ValueError(f"{name}: expected a non-empty shape of positive integers, got {shape!r}")
+    return tuple(check_integer(s, name) for s in shape)
 
 
 def mlp(
@@ -29,7 +43,15 @@ def mlp(
         hidden: hidden widths.
         dropout: dropout rate after every hidden layer (0 = none).
     """
-    d = in_features if isinstance(in_features, int) else math.prod(in_features)
+    if isinstance(in_features, Sequence) and not isinstance(in_features, (str, bytes)):
+        d = math.prod(_input_shape(in_features, "in_features"))
+    else:
+        d = check_integer(in_features, "in_features")
+    num_classes = check_num_classes(num_classes, minimum=1)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise ValueError(f"hidden: expected a sequence of layer widths, got {hidden!r}")
+    hidden = [check_integer(h, "hidden") for h in hidden]
+    dropout = _dropout(dropout)
     layers: list[nn.Module] = [nn.Flatten()]
     for h in hidden:
         layers += [nn.Linear(d, h), nn.ReLU()]
@@ -44,8 +66,11 @@ def gal_cnn(num_classes: int = 10, in_channels: int = 1, image_size: int = 28) -
     """Gal, Islam & Ghahramani (2017) MC-dropout CNN (Keras MNIST example they used).
 
     conv(32, 4×4) → ReLU → conv(32, 4×4) → ReLU → maxpool(2) → dropout(0.25) →
-    dense(128) → ReLU → dropout(0.5) → dense(C). Input ``(N, in_channels, S, S)``.
+    dense(128) → ReLU → dropout(0.5) → dense(C). Input ``(N, in_channels, S, S)``, ``S >= 8``.
     """
+    num_classes = check_num_classes(num_classes)
+    in_channels = check_integer(in_channels, "in_channels")
+    image_size = check_integer(image_size, "image_size", minimum=8)
     s = (image_size - 3 - 3) // 2
     return nn.Sequential(
         nn.Conv2d(in_channels, 32, 4),
@@ -70,6 +95,10 @@ def small_cnn(
     [conv3×3(32) → BN → ReLU → maxpool2] → [conv3×3(64) → BN → ReLU → maxpool2] →
     dense(128) → ReLU → dropout → dense(C). Pools are skipped when the map would vanish.
     """
+    num_classes = check_num_classes(num_classes)
+    in_channels = check_integer(in_channels, "in_channels")
+    image_size = check_integer(image_size, "image_size")
+    dropout = _dropout(dropout)
     layers: list[nn.Module] = []
     c, s = in_channels, image_size
     for width in (32, 64):
@@ -108,8 +137,12 @@ def resnet(
     depth: int = 20, num_classes: int = 10, in_channels: int = 3, width: int = 16
 ) -> nn.Sequential:
     """CIFAR-style ResNet (He et al. 2016), depth = 6n + 2 (8, 14, 20, 32, ...), for 28×28/32×32."""
-    if (depth - 2) % 6 != 0 or depth < 8:
+    depth = check_integer(depth, "depth", minimum=8)
+    if (depth - 2) % 6 != 0:
         raise ValueError(f"depth: expected 6n + 2 >= 8 (8, 14, 20, 32, ...), got {depth}")
+    num_classes = check_num_classes(num_classes)
+    in_channels = check_integer(in_channels, "in_channels")
+    width = check_integer(width, "width")
     n = (depth - 2) // 6
     layers: list[nn.Module] = [
         nn.Conv2d(in_channels, width, 3, 1, 1, bias=False),
@@ -133,7 +166,10 @@ def default_model(
     ``kind`` = ``"mlp"`` | ``"cnn"`` | ``"gal_cnn"`` | ``"resnet"``; default: an MLP for inputs
     of 8×8 or smaller (digits), the small CNN otherwise.
     """
-    shape = tuple(input_shape)
+    shape = _input_shape(input_shape)
+    num_classes = check_num_classes(num_classes)
+    if kind is not None:
+        check_choice(kind, "kind", _KINDS)
     if kind is None:
         kind = "mlp" if (len(shape) < 3 or shape[-1] <= 8) else "cnn"
     if kind == "mlp":

@@ -279,6 +279,8 @@ def crossfit(
         :class:`CrossFitResult` (``oof_logits`` ``(R, N, C)``, ``fold_ids`` ``(R, N)``,
         ``seeds`` ``(R, K)``, ``models``).
     """
+    if not isinstance(config, FoldConfig):
+        raise ValueError(f"config: expected a FoldConfig, got {type(config).__name__}")
     s = as_split(data)
     C = config.num_classes
     if not isinstance(C, (int, np.integer)) or C < 2:

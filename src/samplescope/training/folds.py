@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_integer, check_labels
+from .._validation import (
+    check_choice,
+    check_integer,
+    check_labels,
+    check_num_classes,
+    check_positive,
+)
 from ..data.split import DataSplit, as_split
 from ..models.nets import default_model
 from .stacked import ManyModels, check_index_sets, fit_many
@@ -64,6 +70,31 @@ class FoldConfig:
     model_kind: str | None = None
     estimator: Any = None
     device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        from ..models.spec import MODEL_KINDS
+
+        check_num_classes(self.num_classes)
+        check_integer(self.epochs, "epochs")
+        check_integer(self.batch_size, "batch_size")
+        check_positive(self.lr, "lr")
+        check_positive(self.weight_decay, "weight_decay", strict=False)
+        if not callable(self.optimizer):
+            check_choice(self.optimizer, "optimizer", ("adam", "adamw", "sgd"))
+        if self.model_fn is not None and not callable(self.model_fn):
+            raise ValueError(
+                f"model_fn: expected a callable seed -> nn.Module, got {type(self.model_fn).__name__}"
+            )
+        if self.model_kind is not None:
+            check_choice(self.model_kind, "model_kind", MODEL_KINDS)
+        if self.estimator is not None:
+            if self.model_fn is not None:
+                raise ValueError("estimator: expected either model_fn or estimator, got both")
+            if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict_proba")):
+                raise ValueError(
+                    "estimator: expected a classifier with fit and predict_proba, got "
+                    f"{type(self.estimator).__name__}"
+                )
 
     def train_options(self) -> dict[str, Any]:
         """The keywords of :func:`samplescope.training.fit` (and ``fit_many``) this config sets."""
@@ -170,6 +201,14 @@ def fit_predict_fold(
     train: DataSplit, heldout: DataSplit, seed: int, config: FoldConfig
 ) -> np.ndarray:
     """The default ``fold_fn``: :func:`fit_fold`'s held-out logits ``(len(heldout), C)``."""
+    if not isinstance(config, FoldConfig):
+        raise ValueError(f"config: expected a FoldConfig, got {type(config).__name__}")
+    train, heldout = as_split(train), as_split(heldout)
+    if len(train) == 0 or len(heldout) == 0:
+        raise ValueError(
+            f"train: expected non-empty train and heldout splits, got {len(train)} and {len(heldout)}"
+        )
+    seed = check_integer(seed, "seed", minimum=0)
     return fit_fold(train, heldout, seed, config)[0]
 
 

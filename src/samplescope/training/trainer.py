@@ -17,11 +17,12 @@ import torch
 from torch import nn
 
 from .._progress import progress_bar
-from .._validation import check_array, check_choice, check_positive
+from .._validation import check_array, check_choice, check_integer, check_positive
 from ..data.split import DataSplit, as_split
 from .batching import batch_order
 from .batching import steps_per_epoch as _steps_per_epoch
 from .callbacks import BatchResult, Callback, EvalResult
+from .checks import check_logits_for_labels, check_module, forward_checked
 
 __all__ = [
     "fit",
@@ -36,6 +37,9 @@ __all__ = [
 
 LossOutput = torch.Tensor | dict[str, torch.Tensor]
 LossFn = Callable[[Any, torch.Tensor], LossOutput]
+
+
+_HOOKS = ("on_fit_start", "on_epoch_start", "on_batch_end", "on_epoch_end", "on_fit_end")
 
 
 def cross_entropy_per_sample(outputs: Any, labels: torch.Tensor) -> torch.Tensor:
@@ -127,7 +131,12 @@ def evaluate(
     device: str | torch.device = "cpu",
 ) -> EvalResult:
     """Run ``model`` in eval mode over ``data``; per-sample losses under ``loss_fn`` (default CE)."""
+    check_module(model)
     s = as_split(data)
+    batch_size = check_integer(batch_size, "batch_size")
+    if len(s) == 0:
+        raise ValueError("data: expected at least one sample, got 0")
+    y_max = int(s.y.max())
     loss_fn = loss_fn or cross_entropy_per_sample
     device = torch.device(device)
     was_training = model.training
@@ -137,7 +146,11 @@ def evaluate(
         for lo in range(0, len(s), batch_size):
             xb = torch.as_tensor(s.x[lo : lo + batch_size], device=device)
             yb = torch.as_tensor(s.y[lo : lo + batch_size], device=device)
-            out = model(xb)
+            if lo == 0:
+                out = forward_checked(model, xb)
+                check_logits_for_labels(out, y_max)
+            else:
+                out = model(xb)
             total, t = _loss_terms(loss_fn(out, yb))
             logits.append(_split_outputs(out).float().cpu())
             losses.append(total.float().cpu())
@@ -158,10 +171,14 @@ def predict_logits(
     model: nn.Module, data: Any, *, batch_size: int = 256, device: str | torch.device = "cpu"
 ) -> np.ndarray:
     """Logits ``(N, C)`` of ``model`` in eval mode over ``data`` (array ``(N, ...)`` or a split)."""
+    check_module(model)
     if isinstance(data, (np.ndarray, torch.Tensor)):
         x = check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
     else:
         x = as_split(data).x
+    batch_size = check_integer(batch_size, "batch_size")
+    if len(x) == 0:
+        raise ValueError("data: expected at least one sample, got 0")
     device = torch.device(device)
     was_training = model.training
     model.eval()
@@ -169,11 +186,13 @@ def predict_logits(
     try:
         with torch.no_grad():
             for lo in range(0, len(x), batch_size):
-                out.append(
-                    _split_outputs(model(torch.as_tensor(x[lo : lo + batch_size], device=device)))
-                    .float()
-                    .cpu()
-                )
+                xb = torch.as_tensor(x[lo : lo + batch_size], device=device)
+                if lo == 0:
+                    o = forward_checked(model, xb)
+                    check_logits_for_labels(o, None)
+                else:
+                    o = model(xb)
+                out.append(_split_outputs(o).float().cpu())
     finally:
         model.train(was_training)
     return torch.cat(out).numpy().astype(np.float64)
@@ -243,9 +262,11 @@ def fit(
     Returns:
         :class:`FitResult` with the trained model and per-epoch history.
     """
+    check_module(model)
     train = as_split(data)
-    epochs = int(check_positive(epochs, "epochs"))
-    batch_size = int(check_positive(batch_size, "batch_size"))
+    epochs = check_integer(epochs, "epochs")
+    batch_size = check_integer(batch_size, "batch_size")
+    eval_batch_size = check_integer(eval_batch_size, "eval_batch_size")
     check_positive(lr, "lr")
     check_positive(weight_decay, "weight_decay", strict=False)
     check_choice(weight_mode, "weight_mode", ("loss", "sampler"))
@@ -263,6 +284,20 @@ def fit(
             )
         if sw.min() < 0 or sw.sum() <= 0:
             raise ValueError("sample_weight: expected non-negative weights with a positive sum")
+    if weighting is not None and not callable(getattr(weighting, "weights", None)):
+        raise ValueError(
+            f"weighting: expected a dynamic scheme with .weights(losses, ...), got {type(weighting).__name__}"
+        )
+    if loss_fn is not None and not callable(loss_fn):
+        raise ValueError(f"loss_fn: expected a callable (outputs, labels) -> (B,), got {loss_fn!r}")
+    if isinstance(callbacks, Callback):
+        raise ValueError("callbacks: expected a sequence of callbacks, got one Callback; pass [cb]")
+    for i, cb in enumerate(callbacks):
+        if not all(callable(getattr(cb, h, None)) for h in _HOOKS):
+            raise ValueError(f"callbacks[{i}]: expected a Callback, got {type(cb).__name__}")
+    if val is not None:
+        val = as_split(val)
+    y_max = int(train.y.max())
     device = torch.device(device)
     loss_fn = loss_fn or cross_entropy_per_sample
 
@@ -295,7 +330,11 @@ def fit(
         for pos in batch_order(n, batch_size, gen, sampler_p):
             pos = pos.to(device)
             xb, yb = x[pos], y[pos]
-            out = model(xb)
+            if state.step == 0:  # the model must read the inputs and cover the labels
+                out = forward_checked(model, xb)
+                check_logits_for_labels(out, y_max)
+            else:
+                out = model(xb)
             logits = _split_outputs(out)
             per_sample, terms = _loss_terms(loss_fn(out, yb))
             w = None

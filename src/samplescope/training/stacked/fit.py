@@ -16,9 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._validation import check_choice, check_positive
+from ..._validation import check_choice, check_integer, check_positive
 from ...data.split import DataSplit, as_split
 from ...executors import run_tasks, split_evenly
+from ..checks import check_module, probe_classes
 from ..trainer import fit
 from .loop import build_model, fit_group
 from .models import ManyModels
@@ -65,7 +66,9 @@ def check_seeds(seeds: Any, name: str, n: int | None) -> list[int]:
                 f"{name}: expected a sequence of seeds when index_sets is None, got {seeds}"
             )
         return [int(seeds) + m for m in range(n)]
-    out = [int(s) for s in seeds]
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ValueError(f"{name}: expected an integer or a sequence of integers, got {seeds!r}")
+    out = [check_integer(s, name, minimum=0) for s in seeds]
     if not out:
         raise ValueError(f"{name}: expected at least one seed, got none")
     if n is not None and len(out) != n:
@@ -174,6 +177,12 @@ def fit_many(
     """
     split: DataSplit = as_split(data)
     n = len(split)
+    if n == 0:
+        raise ValueError("data: expected at least one sample, got 0")
+    if index_sets is not None and (
+        isinstance(index_sets, (str, bytes)) or not isinstance(index_sets, Sequence)
+    ):
+        raise ValueError(f"index_sets: expected a sequence of index arrays, got {index_sets!r}")
     if index_sets is None:
         seed_list = check_seeds(seeds, "seeds", None)
         idx = [np.arange(n, dtype=np.int64)] * len(seed_list)
@@ -182,8 +191,8 @@ def fit_many(
         seed_list = check_seeds(seeds, "seeds", len(idx))
     M = len(idx)
     init_list = seed_list if init_seeds is None else check_seeds(init_seeds, "init_seeds", M)
-    epochs = int(check_positive(epochs, "epochs"))
-    batch_size = int(check_positive(batch_size, "batch_size"))
+    epochs = check_integer(epochs, "epochs")
+    batch_size = check_integer(batch_size, "batch_size")
     check_positive(lr, "lr")
     check_positive(weight_decay, "weight_decay", strict=False)
     if scheduler is not None:
@@ -199,6 +208,9 @@ def fit_many(
     # seeded and under the init lock: a probe must not move the global RNG under another
     # thread's seeded initialisation (thread executors)
     probe = build_model(model_fn, init_list[0], seeded_model_fn)
+    check_module(probe, "model_fn")
+    # the model must read the inputs and its logits cover the labels (eval mode, no grad)
+    probe_classes(probe, split.x, int(split.y.max()))
     if vectorize == "auto":
         sizes = [len(i) for i in idx]
         vec = should_vectorize(
