@@ -28,13 +28,14 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from .._validation import check_integer, check_num_classes
 from ..data.split import as_split
 from ..io.scores import ScoreTable
 from ..models.nets import default_model
 from ..training.trainer import fit, predict_logits
 from .dynamics import ActionScore, TrainingDynamics
 from .generalization import GenErrorResult, generalization_error
-from .registry import get_measure
+from .registry import get_measure, list_measures, measure_aliases
 
 __all__ = ["DifficultyResult", "compute_measures"]
 
@@ -47,6 +48,10 @@ class DifficultyResult:
     model: nn.Module | None
     history: list[dict[str, float]]
     gen: GenErrorResult | None
+
+
+def _known() -> set[str]:
+    return set(list_measures()) | set(measure_aliases())
 
 
 def compute_measures(
@@ -78,6 +83,13 @@ def compute_measures(
     bit-for-bit the one-by-one fits, instead of the default fused step within 1e-5 of it).
     """
     s = as_split(data)
+    num_classes = check_num_classes(num_classes)
+    if isinstance(measures, (str, bytes)) or not isinstance(measures, Sequence):
+        raise ValueError(f"measures: expected a list of measure names, got {measures!r}")
+    unknown = [n for n in measures if not isinstance(n, str) or n not in _known()]
+    if unknown:
+        raise ValueError(f"measures: expected names among {list_measures()}, got {unknown}")
+    epochs, batch_size = check_integer(epochs, "epochs"), check_integer(batch_size, "batch_size")
     # aliases (``bald``, ``epistemic``, ...) become their canonical name: one column per quantity
     names = list(dict.fromkeys(get_measure(n).name for n in measures))
     if not names:

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from .._validation import check_choice
+from ..data.split import as_split
 from ..training.callbacks import BatchResult, Callback
 from .registry import register_measure
 
@@ -90,6 +91,10 @@ class DynamicsRecorder(Callback):
         check_choice(source, "source", ("batches", "eval"))
         if source == "batches" and (split is not None or include_initial):
             raise ValueError("source: split= and include_initial= need source='eval'")
+        if split is not None:  # checked now, not at the first epoch end
+            split = as_split(split)
+            if len(split) == 0:
+                raise ValueError("split: expected at least one sample, got 0")
         self.source = source
         self.split = split
         self.include_initial = include_initial

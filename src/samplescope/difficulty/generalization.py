@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from .._validation import check_array, check_labels, check_positive
+from .._validation import check_array, check_integer, check_labels, check_positive
 from ..data.split import as_split
 from ..functional import log_softmax, logit_margin, softmax
 from ..io.scores import ScoreTable
@@ -224,8 +224,8 @@ def generalization_error(
         raise ValueError(f"num_classes: expected an integer >= 2, got {num_classes!r}")
     if estimator is None:
         epochs, batch_size = (
-            int(check_positive(epochs, "epochs")),
-            int(check_positive(batch_size, "batch_size")),
+            check_integer(epochs, "epochs"),
+            check_integer(batch_size, "batch_size"),
         )
         check_positive(lr, "lr")
     config = FoldConfig(

@@ -28,9 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_choice, check_labels, check_logits, check_positive
+from .._validation import check_array, check_choice, check_integer, check_labels, check_logits
 from ..data.split import as_split
 from ..functional import softmax
+from ..training.checks import check_module, probe_classes
 from .registry import register_measure
 
 __all__ = [
@@ -265,10 +266,12 @@ def per_sample_grad_norms(
     if not isinstance(model, nn.Module):
         raise ValueError(f"model: expected an nn.Module, got {type(model).__name__}")
     check_choice(method, "method", GRAD_NORM_METHODS)
-    batch_size = int(check_positive(batch_size, "batch_size"))
+    batch_size = check_integer(batch_size, "batch_size")
     s = as_split(data)
     if len(s) == 0:
         raise ValueError("data: expected at least one sample, got 0")
+    if loss_fn is None:  # the default cross-entropy needs logits covering the labels
+        probe_classes(model, s.x, int(s.y.max()), device=device)
     loss_fn = loss_fn or _ce
     if method == "auto":
         method = "ghost" if _ghost_supported(model) else "vmap"
@@ -325,8 +328,12 @@ def last_layer_grad_norm(
     """Closed-form last-layer CE gradient norm of an ``nn.Sequential`` ending in ``nn.Linear``, ``(N,)``."""
     from ..models.surgery import split_head
 
-    trunk, head = split_head(model)
+    trunk, head = split_head(check_module(model))
     s = as_split(data)
+    batch_size = check_integer(batch_size, "batch_size")
+    if len(s) == 0:
+        raise ValueError("data: expected at least one sample, got 0")
+    probe_classes(model, s.x, int(s.y.max()), device=device)
     device = torch.device(device)
     was_training = model.training
     model.to(device).eval()

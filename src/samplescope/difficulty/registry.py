@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._validation import check_choice
+from .._validation import check_choice, check_name
 
 __all__ = [
     "Measure",
@@ -58,10 +58,14 @@ def register_measure(
     name: str, kind: str, description: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``fn`` as measure ``name`` of ``kind`` (one-line ``description``)."""
-    if kind not in MEASURE_KINDS:
-        raise ValueError(f"kind: expected one of {list(MEASURE_KINDS)}, got {kind!r}")
+    check_name(name)
+    check_choice(kind, "kind", MEASURE_KINDS)
+    if not isinstance(description, str):
+        raise ValueError(f"description: expected a string, got {description!r}")
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(fn):
+            raise ValueError(f"fn: expected a callable measure, got {fn!r}")
         if name in _ALIASES:
             raise ValueError(f"name: {name!r} is already an alias of {_ALIASES[name]!r}")
         if name in _MEASURES and _MEASURES[name].fn is not fn:
@@ -74,7 +78,8 @@ def register_measure(
 
 def register_measure_alias(alias: str, name: str) -> None:
     """Make ``alias`` resolve to the registered measure ``name`` in :func:`get_measure`."""
-    if name not in _MEASURES:
+    check_name(alias, "alias")
+    if not isinstance(name, str) or name not in _MEASURES:
         raise ValueError(f"name: expected a registered measure, got {name!r}")
     if alias in _MEASURES or _ALIASES.get(alias, name) != name:
         raise ValueError(f"alias: {alias!r} is already registered")
