@@ -14,7 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._validation import check_positive
+from .._validation import check_integer
+from ..data.split import as_split
 from ..executors import run_tasks
 from ..training import fit
 
@@ -56,9 +57,14 @@ def train_ensemble(
     Returns:
         The M trained models (eval mode), in seed order.
     """
+    if not callable(model_fn):
+        raise ValueError(f"model_fn: expected a zero-argument model factory, got {model_fn!r}")
+    data = as_split(data)  # checked once here, before any member trains
     if seeds is None:
-        seeds = list(range(int(check_positive(members, "members"))))
-    seeds = [int(s) for s in seeds]
+        seeds = list(range(check_integer(members, "members")))
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ValueError(f"seeds: expected a sequence of integers, got {seeds!r}")
+    seeds = [check_integer(s, "seeds", minimum=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds: expected at least one seed, got an empty sequence")
     if len(set(seeds)) != len(seeds):

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_positive
+from .._validation import check_array, check_fraction, check_integer, check_number
 from ..data.split import as_split
 from ..models import split_head
+from ..training.checks import check_module, forward_checked
 
 __all__ = ["UncertaintyAwareClassifier", "MeanVarianceRegressor", "predict_log_variance"]
 
@@ -30,7 +31,8 @@ class UncertaintyAwareClassifier(nn.Module):
 
     def __init__(self, model: nn.Module, s_init: float = 0.0) -> None:
         super().__init__()
-        self.trunk, self.head = split_head(model)
+        s_init = check_number(s_init, "s_init")
+        self.trunk, self.head = split_head(check_module(model))
         self.s_head = nn.Linear(self.head.in_features, 1)
         nn.init.zeros_(self.s_head.weight)
         nn.init.constant_(self.s_head.bias, float(s_init))
@@ -56,7 +58,19 @@ class MeanVarianceRegressor(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        d = in_features if isinstance(in_features, int) else math.prod(in_features)
+        if isinstance(in_features, Sequence) and not isinstance(in_features, (str, bytes)):
+            if not in_features:
+                raise ValueError(
+                    "in_features: expected a feature size or a non-empty shape, got ()"
+                )
+            d = math.prod(check_integer(s, "in_features") for s in in_features)
+        else:
+            d = check_integer(in_features, "in_features")
+        out_features = check_integer(out_features, "out_features")
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+            raise ValueError(f"hidden: expected a sequence of layer widths, got {hidden!r}")
+        hidden = [check_integer(w, "hidden") for w in hidden]
+        dropout = check_fraction(dropout, "dropout", inclusive_high=False)
         layers: list[nn.Module] = [nn.Flatten()]
         for w in hidden:
             layers += [nn.Linear(d, w), nn.ReLU()]
@@ -76,17 +90,21 @@ class MeanVarianceRegressor(nn.Module):
 def predict_log_variance(model: nn.Module, data: Any, *, batch_size: int = 1024) -> np.ndarray:
     """The ``s`` output ``(N,)`` of a model returning ``(logits, s)`` (eval mode); higher = more
     uncertain."""
+    check_module(model)
     if isinstance(data, (np.ndarray, torch.Tensor)):
         x = check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
     else:
         x = as_split(data).x
-    batch_size = int(check_positive(batch_size, "batch_size"))
+    if len(x) == 0:
+        raise ValueError("data: expected at least one sample, got 0")
+    batch_size = check_integer(batch_size, "batch_size")
     flags = [m.training for m in model.modules()]
     model.eval()
     out = []
     try:
         for lo in range(0, len(x), batch_size):
-            res = model(torch.as_tensor(x[lo : lo + batch_size]))
+            xb = torch.as_tensor(x[lo : lo + batch_size])
+            res = forward_checked(model, xb) if lo == 0 else model(xb)
             if not isinstance(res, (tuple, list)) or len(res) < 2:
                 raise ValueError("model: expected outputs (logits, s), got a single tensor")
             out.append(res[1].reshape(-1).float())

@@ -24,7 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._validation import check_choice, check_fraction
+from .._validation import check_choice, check_fraction, check_number
+from ..training.checks import check_batch_logits
 
 __all__ = [
     "gaussian_nll",
@@ -44,6 +45,10 @@ def gaussian_nll(mean: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor
         log_var: predicted log-variances ``s = log σ²``, same shape as ``mean``.
         target: targets ``y``, same shape as ``mean``.
     """
+    for name, t in (("mean", mean), ("log_var", log_var), ("target", target)):
+        if not isinstance(t, torch.Tensor) or t.ndim == 0 or t.shape[0] == 0:
+            got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name}: expected a non-empty (B,) or (B, D) tensor, got {got}")
     if mean.shape != log_var.shape or mean.shape != target.shape:
         raise ValueError(
             "mean, log_var, target: expected equal shapes, got "
@@ -70,10 +75,13 @@ def uanll(
     (small CNN, Fashion-MNIST) the unclamped loss trained erratically and diverged to NaN
     within 15 epochs, while ``s_min=-3`` (weights ≤ e³) trained smoothly.
     """
+    check_batch_logits(logits, labels)
+    if not isinstance(s, torch.Tensor) or s.ndim not in (1, 2) or s.numel() != logits.shape[0]:
+        got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+        raise ValueError(f"s: expected ({logits.shape[0]},) or ({logits.shape[0]}, 1), got {got}")
     s = s.reshape(-1)
-    if s.shape[0] != logits.shape[0]:
-        raise ValueError(f"s: expected {logits.shape[0]} values (one per sample), got {s.shape[0]}")
     if s_min is not None:
+        s_min = check_number(s_min, "s_min")
         s = s.clamp_min(s_min)
     c = logits.shape[1]
     sq = ((nn.functional.one_hot(labels, c).to(logits.dtype) - logits.softmax(1)) ** 2).sum(1)
@@ -86,6 +94,7 @@ def label_smoothing_cross_entropy(
     """Per-sample cross-entropy with smoothed targets, shape ``(B,)`` (see the module doc)."""
     eps = check_fraction(epsilon, "epsilon")
     check_choice(mode, "mode", ("uniform", "others"))
+    check_batch_logits(logits, labels)
     c = logits.shape[1]
     logp = logits.log_softmax(1)
     onehot = nn.functional.one_hot(labels, c).to(logp.dtype)
@@ -109,6 +118,13 @@ class HeteroscedasticLoss:
 
     def __call__(self, outputs: Any, target: torch.Tensor) -> torch.Tensor:
         mean, log_var = _pair(outputs, "mean, log_var")
+        if not isinstance(mean, torch.Tensor) or mean.ndim == 0:
+            raise ValueError(f"outputs: expected a (B, ...) mean tensor, got {type(mean).__name__}")
+        if not isinstance(target, torch.Tensor) or target.numel() != mean.numel():
+            got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
+            raise ValueError(
+                f"target: expected {tuple(mean.shape)} values like the mean, got {got}"
+            )
         return gaussian_nll(mean, log_var, target.reshape(mean.shape).to(mean.dtype))
 
 
@@ -120,7 +136,7 @@ class UANLLLoss:
     """
 
     def __init__(self, s_min: float | None = None) -> None:
-        self.s_min = s_min
+        self.s_min = None if s_min is None else check_number(s_min, "s_min")
 
     def __call__(self, outputs: Any, labels: torch.Tensor) -> torch.Tensor:
         logits, s = _pair(outputs, "logits, s")

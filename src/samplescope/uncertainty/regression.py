@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_choice, check_positive
+from .._validation import check_array, check_choice, check_integer, check_positive
+from ..training.checks import check_module, forward_checked
 from .losses import gaussian_nll
 from .masks import mix_seed
 
@@ -50,6 +51,7 @@ def fit_regression(
         x: inputs ``(N, F)``; y: targets ``(N,)`` or ``(N, D)``.
         loss: ``"gaussian_nll"`` (heteroscedastic, learns σ(x)) or ``"mse"`` (mean only).
     """
+    check_module(model)
     check_choice(loss, "loss", ("gaussian_nll", "mse"))
     xa = check_array(x, "x", ndim=(2, 3, 4, 5), dtype=np.float32)
     ya = _as_2d(y, "y")
@@ -57,8 +59,10 @@ def fit_regression(
         raise ValueError(
             f"mismatched lengths: expected equal first dimensions, got x={len(xa)}, y={len(ya)}"
         )
-    epochs = int(check_positive(epochs, "epochs"))
-    batch_size = int(check_positive(batch_size, "batch_size"))
+    epochs = check_integer(epochs, "epochs")
+    batch_size = check_integer(batch_size, "batch_size")
+    seed = check_integer(seed, "seed", minimum=0)
+    check_positive(weight_decay, "weight_decay", strict=False)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     xt, yt = torch.as_tensor(xa), torch.as_tensor(ya)
@@ -66,17 +70,26 @@ def fit_regression(
         model.parameters(), lr=check_positive(lr, "lr"), weight_decay=weight_decay
     )
     history = []
+    first = True  # the first forward: the model must read x
     model.train()
     for _ in range(epochs):
         total = 0.0
         for idx in torch.randperm(len(xt), generator=gen).split(batch_size):
-            out = model(xt[idx])
+            out = forward_checked(model, xt[idx], "x") if first else model(xt[idx])
+            first = False
             if loss == "gaussian_nll":
                 if not isinstance(out, (tuple, list)):
                     raise ValueError(
                         "model: expected outputs (mean, log_var) for loss='gaussian_nll'"
                     )
-                per = gaussian_nll(out[0], out[1], yt[idx])
+                if out[0].reshape(len(idx), -1).shape[1] != yt.shape[1]:
+                    raise ValueError(
+                        f"y: expected {out[0].reshape(len(idx), -1).shape[1]} target columns "
+                        f"(the model's outputs), got {yt.shape[1]}"
+                    )
+                per = gaussian_nll(
+                    out[0].reshape(yt[idx].shape), out[1].reshape(yt[idx].shape), yt[idx]
+                )
             else:
                 mean = out[0] if isinstance(out, (tuple, list)) else out
                 per = ((mean - yt[idx]) ** 2).sum(1)
@@ -116,9 +129,17 @@ def predict_regression(
         ``expected_entropy`` / ``mutual_information`` of :mod:`samplescope.functional`.)
     """
     xt = torch.as_tensor(check_array(x, "x", ndim=(2, 3, 4, 5), dtype=np.float32))
+    if members is not None and (
+        isinstance(members, (str, bytes, nn.Module)) or not isinstance(members, Sequence)
+    ):
+        raise ValueError(f"members: expected a sequence of models, got {type(members).__name__}")
     models = list(members) if members else ([] if model is None else [model])
     if not models:
         raise ValueError("model: expected a model or members=[...], got neither")
+    for m in models:
+        check_module(m, "members" if members else "model")
+    seed = check_integer(seed, "seed", minimum=0)
+    samples = check_integer(samples, "samples")
     flags = [[m.training for m in net.modules()] for net in models]
     means, variances = [], []
     try:
@@ -130,7 +151,7 @@ def predict_regression(
             drop = [m for m in net.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
             for m in drop:
                 m.train()
-            s = int(check_positive(samples, "samples")) if drop else 1
+            s = samples if drop else 1
             passes = [(net, i) for i in range(s)]
         with torch.random.fork_rng(devices=[]):
             for net, i in passes:
@@ -138,7 +159,7 @@ def predict_regression(
                     net.eval()
                 else:
                     torch.manual_seed(mix_seed(seed, i))
-                out = net(xt)
+                out = forward_checked(net, xt, "x") if not means else net(xt)
                 mean = out[0] if isinstance(out, (tuple, list)) else out
                 mean = mean.reshape(len(xt), -1)
                 means.append(mean.double().numpy())

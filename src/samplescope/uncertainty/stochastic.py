@@ -29,9 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_choice, check_positive
+from .._validation import check_array, check_choice, check_integer
 from ..data.split import DataSplit, as_split
 from ..models import has_dropout, split_at_first_dropout
+from ..training.checks import check_module
 from .masks import MASK_BLOCK, MASK_RNGS, MaskSource, mix_seed
 
 __all__ = ["predict_stochastic", "iter_stochastic", "METHODS"]
@@ -236,7 +237,8 @@ def iter_stochastic(
     """
     check_choice(method, "method", METHODS)
     check_choice(mask_rng, "mask_rng", ("auto", *MASK_RNGS))
-    batch_size = int(check_positive(batch_size, "batch_size"))
+    batch_size = check_integer(batch_size, "batch_size")
+    seed = check_integer(seed, "seed", minimum=0)
     device = torch.device(device)
     models: list[nn.Module]
     if method == "ensemble":
@@ -244,13 +246,19 @@ def iter_stochastic(
             raise ValueError(
                 "members: expected a non-empty sequence of models for method='ensemble'"
             )
+        if isinstance(members, nn.Module) or not isinstance(members, Sequence):
+            raise ValueError(
+                f"members: expected a sequence of models, got {type(members).__name__}"
+            )
+        for m in members:
+            check_module(m, "members")
         if samples is not None and samples != len(members):
             raise ValueError(f"samples: expected None or {len(members)} (= members), got {samples}")
         models = list(members)
     else:
         if model is None:
             raise ValueError(f"model: expected an nn.Module for method={method!r}, got None")
-        models = [model]
+        models = [check_module(model)]
     if method == "tta":
         if transforms is None:
             raise ValueError(
@@ -274,7 +282,7 @@ def iter_stochastic(
         if not has_dropout(models[0]):
             raise ValueError("model: expected dropout layers for method='mc_dropout', found none")
     if samples is not None:
-        samples = int(check_positive(samples, "samples"))
+        samples = check_integer(samples, "samples")
 
     was_training = [[sub.training for sub in m.modules()] for m in models]
     for m in models:
@@ -284,27 +292,50 @@ def iter_stochastic(
         _set_dropout_train(models[0], True)
     rng = mask_rng if mask_rng != "auto" else ("bytes" if device.type == "cpu" else "hash")
     masks = MaskSource(seed, consistent_masks, rng, device)
-    offset = int(offset)
-    if offset < 0:
-        raise ValueError(f"offset: expected a non-negative sample position, got {offset}")
+    offset = check_integer(offset, "offset", minimum=0)
     try:
         with torch.no_grad():
             for chunk, xb in enumerate(_chunks(data, batch_size)):
                 xb = xb.to(device)
-                if method == "ensemble":
-                    p = torch.stack([torch.softmax(_logits(m(xb)).float(), -1) for m in models])
-                elif method == "tta":
-                    p = _tta_chunk(models[0], xb, transforms, samples or 0, seed, chunk)
-                elif plan is not None:
-                    p = _mc_chunk(plan[0], plan[1], xb, offset, samples or 0, masks)
-                else:
-                    p = _full_passes(models[0], xb, samples or 0, seed, chunk)
+                try:
+                    p = _chunk_probs(
+                        method, models, plan, transforms, xb, offset, samples, seed, chunk, masks
+                    )
+                except (RuntimeError, IndexError, TypeError) as exc:
+                    if chunk > 0 or isinstance(exc, torch.cuda.OutOfMemoryError):
+                        raise
+                    # the first chunk: a model that cannot read these inputs is a data error
+                    raise ValueError(
+                        f"data: the model cannot run on inputs of shape {tuple(xb.shape[1:])} "
+                        f"(per sample): {type(exc).__name__}: {exc}"
+                    ) from exc
                 offset += xb.shape[0]
                 yield p.cpu().numpy()
     finally:
         for m, flags in zip(models, was_training, strict=True):
             for sub, flag in zip(m.modules(), flags, strict=True):
                 sub.training = flag
+
+
+def _chunk_probs(
+    method: str,
+    models: list[nn.Module],
+    plan: Any,
+    transforms: Any,
+    xb: torch.Tensor,
+    offset: int,
+    samples: int | None,
+    seed: int,
+    chunk: int,
+    masks: Any,
+) -> torch.Tensor:
+    if method == "ensemble":
+        return torch.stack([torch.softmax(_logits(m(xb)).float(), -1) for m in models])
+    if method == "tta":
+        return _tta_chunk(models[0], xb, transforms, samples or 0, seed, chunk)
+    if plan is not None:
+        return _mc_chunk(plan[0], plan[1], xb, offset, samples or 0, masks)
+    return _full_passes(models[0], xb, samples or 0, seed, chunk)
 
 
 def predict_stochastic(

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
+from .._validation import check_integer
+
 __all__ = ["Shift", "Flip", "shift_views", "flip_views"]
 
 
@@ -52,7 +54,24 @@ class Flip:
 def shift_views(
     pixels: int = 1, directions: Sequence[tuple[int, int]] | None = None
 ) -> list[Shift]:
-    """Identity plus shifts by ``pixels`` in the 4 (default) or the given directions."""
+    """Identity plus shifts by ``pixels`` (>= 1) in the 4 (default) or the given directions
+    (pairs ``(dy, dx)`` of integers)."""
+    pixels = check_integer(pixels, "pixels")
+    if directions is not None:
+        if isinstance(directions, (str, bytes)) or not isinstance(directions, Sequence):
+            raise ValueError(
+                f"directions: expected a sequence of (dy, dx) pairs, got {directions!r}"
+            )
+        for d in directions:
+            if isinstance(d, (str, bytes)) or not isinstance(d, Sequence) or len(d) != 2:
+                raise ValueError(f"directions: expected (dy, dx) pairs of integers, got {d!r}")
+        directions = [
+            (
+                check_integer(dy, "directions", minimum=None),
+                check_integer(dx, "directions", minimum=None),
+            )
+            for dy, dx in directions
+        ]
     dirs = directions or [(0, 1), (0, -1), (1, 0), (-1, 0)]
     return [Shift(0, 0)] + [Shift(dy * pixels, dx * pixels) for dy, dx in dirs]
 
