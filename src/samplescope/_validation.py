@@ -28,6 +28,7 @@ __all__ = [
     "check_num_classes",
     "check_ids",
     "check_simplex",
+    "check_name",
     "check_choice",
 ]
 
@@ -294,6 +295,13 @@ def check_ids(
     if unique and len(np.unique(ids)) != len(ids):
         raise ValueError(f"{name}: expected unique ids, got duplicates")
     return ids
+
+
+def check_name(value: Any, name: str = "name") -> str:
+    """Check a registry name: a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+    return value
 
 
 def check_choice(value: str, name: str, choices: Any) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from .._validation import check_choice, check_ids, check_labels, check_scores
+from .._validation import check_choice, check_ids, check_labels, check_num_classes, check_scores
 from ..data.split import DataSplit, as_split
 from ..io import ScoreTable
 from ..training import FitResult, fit
@@ -85,6 +85,8 @@ def static_weights(
     t, spec = _build(scheme, params)
     if not isinstance(t, Transform):
         raise ValueError(f"scheme: expected a static scheme (Transform), got {type(t).__name__}")
+    if num_classes is not None:
+        num_classes = check_num_classes(num_classes)
     y = check_labels(labels, "labels", num_classes=num_classes)
     if difficulty is None:
         if spec is not None and spec.needs_difficulty:
@@ -119,6 +121,7 @@ def resolve_weighting(
     label-only transforms such as :func:`.class_weights.grw`; a difficulty-reading transform
     then gives uniform weights, so pass ``difficulty`` or use the registered name, which checks).
     """
+    split = as_split(split)
     obj, spec = _build(scheme, params)
     if isinstance(obj, Transform):
         if spec is None and difficulty is None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from ..training.checks import check_batch_logits
+
 __all__ = ["DynamicScheme", "check_batch_logits", "rescale_mean_one", "label_prob", "batch_margin"]
 
 
@@ -30,29 +32,6 @@ class DynamicScheme:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
-
-
-def check_batch_logits(logits: Any, labels: Any) -> None:
-    """Shapes of a per-sample loss's inputs: logits ``(B, C)``, ``C >= 2``, labels ``(B,)`` int
-    in ``[0, C)`` (``ValueError`` naming the argument otherwise)."""
-    if (
-        not isinstance(logits, torch.Tensor)
-        or logits.ndim != 2
-        or logits.shape[1] < 2
-        or logits.shape[0] == 0
-    ):
-        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-        raise ValueError(f"logits: expected a non-empty (B, C) tensor with C >= 2, got {got}")
-    if not isinstance(labels, torch.Tensor) or labels.shape != (logits.shape[0],):
-        got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise ValueError(f"labels: expected a ({logits.shape[0]},) tensor of classes, got {got}")
-    if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.is_complex():
-        raise ValueError(f"labels: expected integer classes, got dtype {labels.dtype}")
-    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= logits.shape[1]):
-        raise ValueError(
-            f"labels: expected classes in [0, {logits.shape[1]}), "
-            f"got values in [{int(labels.min())}, {int(labels.max())}]"
-        )
 
 
 def rescale_mean_one(w: torch.Tensor) -> torch.Tensor:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._validation import check_choice
+from .._validation import check_choice, check_name
 
 __all__ = [
     "WEIGHTING_KINDS",
@@ -78,10 +78,14 @@ def register_weighting(
     name: str, kind: str, description: str, *, needs_difficulty: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``factory`` as weighting ``name`` of ``kind`` (one-line ``description``)."""
-    if kind not in WEIGHTING_KINDS:
-        raise ValueError(f"kind: expected one of {list(WEIGHTING_KINDS)}, got {kind!r}")
+    check_name(name)
+    check_choice(kind, "kind", WEIGHTING_KINDS)
+    if not isinstance(description, str):
+        raise ValueError(f"description: expected a string, got {description!r}")
 
     def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(factory):
+            raise ValueError(f"factory: expected a callable, got {factory!r}")
         if name in _SCHEMES and _SCHEMES[name].factory is not factory:
             raise ValueError(f"name: weighting {name!r} is already registered")
         _SCHEMES[name] = WeightingSpec(name, kind, factory, description, needs_difficulty)
