@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_number
+from .._validation import (
+    check_fraction,
+    check_integer,
+    check_number,
+    check_same_length,
+    check_scores,
+)
 from ..metrics import (
     bhattacharyya,
     failure_report,
@@ -199,6 +205,19 @@ def _grid(n: int, ncols: int) -> tuple[int, int]:
     return max(1, math.ceil(n / ncols)), min(n, ncols)
 
 
+def _check_results(results: Any, width: int) -> dict[str, tuple[Any, ...]]:
+    """``name -> (correct, trust[, neg_threshold])`` with each pair validated."""
+    if not isinstance(results, Mapping) or not results:
+        raise ValueError(f"results: expected a non-empty dict name -> tuple, got {results!r}")
+    out = {}
+    for name, r in results.items():
+        if not isinstance(r, (tuple, list)) or len(r) != width:
+            raise ValueError(f"results: expected {width}-tuples, got {r!r} for {name!r}")
+        c, s = check_outcome_and_score(r[0], r[1], "correct", "trust")
+        out[name] = (c, s, *([check_number(r[2], "neg_threshold")] if width == 3 else []))
+    return out
+
+
 def plot_trust_histograms(
     results: Mapping[str, tuple[Any, Any, float]],
     path: str | os.PathLike,
@@ -213,6 +232,9 @@ def plot_trust_histograms(
         results: ``name -> (correct (N,), trust (N,), neg_threshold)``.
         path: PNG path. Counts are on a log scale (errors are rare).
     """
+    bins = check_integer(bins, "bins")
+    ncols = check_integer(ncols, "ncols")
+    results = _check_results(results, 3)
     from ..io.figures import plt, save_figure
 
     pyplot = plt()
@@ -257,6 +279,8 @@ def plot_risk_coverage(
     Args:
         results: ``name -> (correct (N,), trust (N,))``.
     """
+    results = _check_results(results, 2)
+    check_fraction(min_coverage, "min_coverage")
     from ..io.figures import plt, save_figure
 
     pyplot = plt()
@@ -283,8 +307,17 @@ def plot_alpha_ablation(
     *,
     title: str = "",
 ) -> Path:
-    """Luo Fig. 4b/c: final training loss vs α⁻ (left), TPR and TNR (%) vs α⁻ (right)."""
+    """Luo Fig. 4b/c: final training loss vs α⁻ (left), TPR and TNR (%) vs α⁻ (right).
+
+    ``alphas``, ``loss``, ``tpr``, ``tnr``: finite ``(K,)`` arrays of one length.
+    """
     from ..io.figures import plt, save_figure
+
+    alphas, loss, tpr, tnr = (
+        check_scores(v, n)
+        for v, n in ((alphas, "alphas"), (loss, "loss"), (tpr, "tpr"), (tnr, "tnr"))
+    )
+    check_same_length(alphas=alphas, loss=loss, tpr=tpr, tnr=tnr)
 
     pyplot = plt()
     fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(8, 3.2))

@@ -17,10 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_choice, check_fraction, check_positive
+from .._validation import check_array, check_choice, check_fraction, check_integer, check_positive
 from ..data.split import as_split
 from ..functional import entropy
 from ..models import split_at_first_dropout, split_head
+from ..training.checks import probe_classes, renamed_argument
 from .oracle import _batched, _require_module, inputs_of
 from .trustscore import ALGORITHMS, fit_class_trees, trust_score_ratio
 
@@ -58,8 +59,13 @@ class _Baseline:
 
     def _fit_classes(self, data: Any) -> np.ndarray:
         _require_module(self.classifier)
-        x = inputs_of(data)
-        self.num_classes_ = int(self._logits(x[:2]).shape[1])
+        check_integer(self.batch_size_eval, "batch_size_eval")
+        if isinstance(data, (np.ndarray, torch.Tensor)):
+            x, y_max = inputs_of(data), None
+        else:
+            split = as_split(data)
+            x, y_max = inputs_of(split), (int(split.y.max()) if len(split) else None)
+        self.num_classes_ = probe_classes(self.classifier, x, y_max, device=self.device)
         self.neg_threshold_ = 0.5
         return x
 
@@ -107,20 +113,25 @@ def mc_dropout_probs(
     else runs the deterministic prefix (up to the first dropout) once and the stochastic rest
     ``S`` times with dropout active (BatchNorm stays in eval mode).
     """
+    x = check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+    _require_module(model)
+    samples = check_integer(samples, "samples")
+    seed = check_integer(seed, "seed", minimum=0)
     try:
         from ..uncertainty import predict_stochastic  # type: ignore[attr-defined]
     except ImportError:
         predict_stochastic = None
     if predict_stochastic is not None:
-        out = predict_stochastic(
-            model,
-            x,
-            method="mc_dropout",
-            samples=samples,
-            seed=seed,
-            batch_size=batch_size,
-            device=device,
-        )
+        with renamed_argument("data", "x"):
+            out = predict_stochastic(
+                model,
+                x,
+                method="mc_dropout",
+                samples=samples,
+                seed=seed,
+                batch_size=batch_size,
+                device=device,
+            )
         return np.asarray(out, dtype=np.float64)
     prefix, rest = split_at_first_dropout(model)
     dev = torch.device(device)
@@ -162,8 +173,8 @@ class MCDropoutTrust(_Baseline):
 
     def fit(self, data: Any) -> MCDropoutTrust:
         """Check the classifier has dropout and record the number of classes. Returns self."""
-        if int(check_positive(self.samples, "samples")) != self.samples:
-            raise ValueError(f"samples: expected a positive integer, got {self.samples!r}")
+        check_integer(self.samples, "samples")
+        check_integer(self.seed, "seed", minimum=0)
         split_at_first_dropout(_require_module(self.classifier))
         self._fit_classes(data)
         return self
@@ -171,14 +182,15 @@ class MCDropoutTrust(_Baseline):
     def predict_trust(self, data: Any) -> np.ndarray:
         """Negative predictive entropy mapped to [0, 1] ``(N,)``."""
         self._check_fitted()
-        p = mc_dropout_probs(
-            self.classifier,
-            inputs_of(data),
-            self.samples,
-            seed=self.seed,
-            batch_size=self.batch_size_eval,
-            device=self.device,
-        ).mean(0)
+        with renamed_argument("x", "data"):
+            p = mc_dropout_probs(
+                self.classifier,
+                inputs_of(data),
+                self.samples,
+                seed=self.seed,
+                batch_size=self.batch_size_eval,
+                device=self.device,
+            ).mean(0)
         return np.clip(1.0 - entropy(p, axis=1) / np.log(p.shape[1]), 0.0, 1.0)
 
 
@@ -233,17 +245,17 @@ class TrustScoreTrust(_Baseline):
         """Build the per-class KD-trees on the training split's features. Returns self."""
         check_choice(self.features, "features", ("penultimate", "input"))
         check_choice(self.algorithm, "algorithm", ALGORITHMS)
-        if int(check_positive(self.k, "k")) != self.k:
-            raise ValueError(f"k: expected a positive integer, got {self.k!r}")
+        check_integer(self.k, "k")
+        check_integer(self.batch_size_eval, "batch_size_eval")
         check_fraction(self.alpha, "alpha", inclusive_high=False)
         check_positive(self.min_dist, "min_dist", strict=False)
         _require_module(self.classifier)
         split = as_split(data)
-        num_classes = int(self._logits(split.x[:2]).shape[1])
-        if int(split.y.max()) >= num_classes:
-            raise ValueError(
-                f"data: expected labels in [0, {num_classes}), got max {int(split.y.max())}"
-            )
+        if len(split) == 0:
+            raise ValueError("data: expected at least one sample, got 0")
+        num_classes = probe_classes(
+            self.classifier, split.x, int(split.y.max()), device=self.device
+        )
         feats = self._features(split.x)
         self.trees_ = fit_class_trees(
             feats,
@@ -278,4 +290,4 @@ BASELINES = {"mcp": MCPTrust, "mc_dropout": MCDropoutTrust, "trustscore": TrustS
 def make_baseline(name: str, classifier: nn.Module, **params: Any) -> _Baseline:
     """Build the baseline ``name`` (``mcp`` | ``mc_dropout`` | ``trustscore``) for ``classifier``."""
     check_choice(name, "baseline", BASELINES)
-    return BASELINES[name](classifier, **params)
+    return BASELINES[name](_require_module(classifier), **params)

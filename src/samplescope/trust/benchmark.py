@@ -21,10 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._validation import check_choice
-from ..data.split import DataSplit
+from .._validation import (
+    check_choice,
+    check_fraction,
+    check_integer,
+    check_num_classes,
+    check_positive,
+)
+from ..data.split import DataSplit, as_split
 from ..models import default_model
 from ..training import fit
+from ..training.checks import renamed_argument
 from .analysis import separability, trust_metrics
 from .baselines import BASELINES, make_baseline
 from .losses import get_trust_loss
@@ -71,10 +78,40 @@ class TrustConfig:
     trustscore_alpha: float = 0.1
 
     def validate(self) -> TrustConfig:
+        from ..models.spec import MODEL_KINDS
+        from .heads import HEADS
+
+        for attr in ("losses", "baselines"):
+            v = getattr(self, attr)
+            if isinstance(v, (str, bytes)) or not isinstance(v, Sequence):
+                raise ValueError(f"{attr}: expected a sequence of names, got {v!r}")
+        if self.classifier_kind is not None:
+            check_choice(self.classifier_kind, "classifier_kind", MODEL_KINDS)
+        for attr in (
+            "classifier_epochs",
+            "batch_size",
+            "oracle_epochs",
+            "mc_samples",
+            "trustscore_k",
+        ):
+            check_integer(getattr(self, attr), attr)
+        check_integer(self.freeze_layers, "freeze_layers", minimum=0)
+        if self.fit_size is not None:
+            check_integer(self.fit_size, "fit_size", minimum=2)
+        check_positive(self.classifier_lr, "classifier_lr")
+        check_positive(self.oracle_lr, "oracle_lr")
+        check_fraction(self.trustscore_alpha, "trustscore_alpha", inclusive_high=False)
+        check_choice(self.head, "head", HEADS)
+        check_choice(self.backbone, "backbone", ("finetune", "frozen"))
+        if not isinstance(self.ss_params, Mapping):
+            raise ValueError(
+                f"ss_params: expected a dict of loss parameters, got {self.ss_params!r}"
+            )
         for name in self.losses:
-            get_trust_loss(name, **(self.ss_params if name == "ss" else {}))
+            with renamed_argument("loss", "losses"):
+                get_trust_loss(name, **(self.ss_params if name == "ss" else {}))
         for name in self.baselines:
-            check_choice(name, "baseline", BASELINES)
+            check_choice(name, "baselines", BASELINES)
         if not self.losses and not self.baselines:
             raise ValueError("losses/baselines: expected at least one method, got none")
         return self
@@ -120,6 +157,9 @@ def train_classifier(
     progress: bool = False,
 ) -> torch.nn.Module:
     """Train ``default_model(input_shape, C, kind=kind)`` on ``train``; returned in eval mode."""
+    train = _check_train(train)
+    num_classes = check_num_classes(num_classes)
+    seed = check_integer(seed, "seed", minimum=0)
     torch.manual_seed(seed)
     model = default_model(train.x.shape[1:], num_classes, kind=kind)
     fit(model, train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
@@ -136,6 +176,33 @@ def fit_subset(train: DataSplit, size: int | None, seed: int) -> DataSplit:
     return train.subset(np.sort(rng.choice(len(train), size=size, replace=False)))
 
 
+def _check_config(config: Any) -> TrustConfig:
+    if not isinstance(config, TrustConfig):
+        raise ValueError(f"config: expected a TrustConfig, got {type(config).__name__}")
+    return config.validate()
+
+
+def _check_tests(tests: Any) -> dict[str, DataSplit]:
+    if not isinstance(tests, Mapping) or not tests:
+        raise ValueError(f"tests: expected a non-empty dict name -> split, got {tests!r}")
+    out = {}
+    for name, s in tests.items():
+        try:
+            out[name] = as_split(s)
+        except ValueError as exc:
+            raise ValueError(f"tests: split {name!r}: {exc}") from exc
+        if len(out[name]) == 0:
+            raise ValueError(f"tests: split {name!r} has no samples")
+    return out
+
+
+def _check_train(train: Any, name: str = "train") -> DataSplit:
+    s = as_split(train)
+    if len(s) < 2:
+        raise ValueError(f"{name}: expected at least 2 samples, got {len(s)}")
+    return s
+
+
 def evaluate_methods(
     classifier: torch.nn.Module,
     train: DataSplit,
@@ -146,7 +213,8 @@ def evaluate_methods(
     progress: bool = False,
 ) -> list[MethodResult]:
     """Fit every loss's oracle and every baseline on ``train``; score every split of ``tests``."""
-    config.validate()
+    _check_config(config)
+    train, tests = _check_train(train), _check_tests(tests)
     train = fit_subset(train, config.fit_size, seed)
     truth = {name: correctness_labels(classifier, s) for name, s in tests.items()}
     out: list[MethodResult] = []
@@ -208,6 +276,10 @@ def run_seed(
     progress: bool = False,
 ) -> tuple[list[MethodResult], dict[str, float]]:
     """One seed of the protocol: classifier, then :func:`evaluate_methods`. Returns results and info."""
+    _check_config(config)
+    train, tests = _check_train(train), _check_tests(tests)
+    num_classes = check_num_classes(num_classes)
+    seed = check_integer(seed, "seed", minimum=0)
     t0 = time.perf_counter()
     clf = train_classifier(
         train,
@@ -237,7 +309,12 @@ def run_trust_experiment(
     """All seeds of the protocol (fanned out through ``run_tasks``); results in seed order."""
     from ..executors import run_tasks
 
-    config.validate()
+    _check_config(config)
+    train, tests = _check_train(train), _check_tests(tests)
+    num_classes = check_num_classes(num_classes)
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
+        raise ValueError(f"seeds: expected a non-empty sequence of integers, got {seeds!r}")
+    seeds = [check_integer(s, "seeds", minimum=0) for s in seeds]
     res = run_tasks(
         run_seed,
         [(train, tests, num_classes, config, int(s), progress) for s in seeds],
@@ -258,6 +335,13 @@ def alpha_neg_ablation(
     seed: int = 0,
 ) -> list[dict[str, float]]:
     """Luo Fig. 4b/c: SS oracles for each α⁻ (α⁺ fixed); final training loss, test TPR and TNR."""
+    _check_config(config)
+    train, test = _check_train(train), _check_train(test, "test")
+    if isinstance(alphas, (str, bytes)) or not isinstance(alphas, Sequence) or not alphas:
+        raise ValueError(f"alphas: expected a non-empty sequence of α⁻ > 0, got {alphas!r}")
+    alphas = [check_positive(a, "alphas") for a in alphas]
+    alpha_pos = check_positive(alpha_pos, "alpha_pos")
+    seed = check_integer(seed, "seed", minimum=0)
     o = correctness_labels(classifier, test)[0]
     train = fit_subset(train, config.fit_size, seed)
     rows = []

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from .._validation import check_positive
+from .._validation import check_name, check_positive
 
 __all__ = [
     "TrustLoss",
@@ -214,8 +214,13 @@ _LOSSES: dict[str, tuple[Callable[..., TrustLoss], str]] = {}
 
 def register_trust_loss(name: str, description: str = "") -> Callable[[Any], Any]:
     """Decorator registering a :class:`TrustLoss` factory (class or function) as ``name``."""
+    check_name(name)
+    if not isinstance(description, str):
+        raise ValueError(f"description: expected a string, got {description!r}")
 
     def deco(factory: Any) -> Any:
+        if not callable(factory):
+            raise ValueError(f"factory: expected a TrustLoss class or factory, got {factory!r}")
         if name in _LOSSES and _LOSSES[name][0] is not factory:
             raise ValueError(f"name: trust loss {name!r} is already registered")
         _LOSSES[name] = (factory, description)

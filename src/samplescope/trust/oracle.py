@@ -29,9 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_choice, check_positive
+from .._validation import check_array, check_choice, check_integer, check_positive
 from ..data.split import as_split
 from ..models import split_head
+from ..training.checks import forward_checked, probe_classes, renamed_argument
 from .heads import HEADS, make_head
 from .losses import TrustLoss, get_trust_loss
 
@@ -41,8 +42,12 @@ __all__ = ["TrustOracle", "correctness_labels", "inputs_of"]
 def inputs_of(data: Any) -> np.ndarray:
     """Input array ``(N, ...)`` float32 of ``data`` (an array, a DataSplit, ``(x, y)`` or a Dataset)."""
     if isinstance(data, (np.ndarray, torch.Tensor)):
-        return check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
-    return as_split(data).x
+        x = check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
+    else:
+        x = as_split(data).x
+    if len(x) == 0:
+        raise ValueError("data: expected at least one sample, got 0")
+    return x
 
 
 def _require_module(classifier: Any) -> nn.Module:
@@ -59,7 +64,8 @@ def _batched(
 ) -> torch.Tensor:
     out = []
     for lo in range(0, len(x), batch_size):
-        out.append(fn(torch.as_tensor(x[lo : lo + batch_size], device=device)).float().cpu())
+        xb = torch.as_tensor(x[lo : lo + batch_size], device=device)
+        out.append((forward_checked(fn, xb) if lo == 0 else fn(xb)).float().cpu())
     return torch.cat(out)
 
 
@@ -73,6 +79,10 @@ def correctness_labels(
     """
     clf = _require_module(classifier)
     split = as_split(data)
+    batch_size = check_integer(batch_size, "batch_size")
+    if len(split) == 0:
+        raise ValueError("data: expected at least one sample, got 0")
+    probe_classes(clf, split.x, int(split.y.max()), device=device)
     dev = torch.device(device)
     was = clf.training
     clf.eval()
@@ -168,15 +178,15 @@ class TrustOracle:
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> tuple[nn.Sequential, nn.Linear, TrustLoss, int]:
         clf = _require_module(self.classifier)
-        trunk, cls_head = split_head(clf)
+        with renamed_argument("model", "classifier"):
+            trunk, cls_head = split_head(clf)
         loss = get_trust_loss(self.loss, **(self.loss_params or {}))
         check_choice(self.head, "head", HEADS)
         check_choice(self.backbone, "backbone", ("finetune", "frozen"))
         check_choice(self.optimizer, "optimizer", ("adam", "sgd"))
         for name in ("epochs", "batch_size", "batch_size_eval"):
-            v = getattr(self, name)
-            if int(check_positive(v, name)) != v:
-                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
+            check_integer(getattr(self, name), name)
+        check_integer(self.seed, "seed", minimum=0)
         check_positive(self.lr, "lr")
         check_positive(self.weight_decay, "weight_decay", strict=False)
         k = len(trunk) if self.backbone == "frozen" else self.freeze_layers
@@ -197,6 +207,7 @@ class TrustOracle:
         split = as_split(data)
         if len(split) < 2:
             raise ValueError(f"data: expected at least 2 samples, got {len(split)}")
+        probe_classes(self.classifier, split.x, int(split.y.max()), device=self.device)
         dev = torch.device(self.device)
         clf = self.classifier
         clf.to(dev)
