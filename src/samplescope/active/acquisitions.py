@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from .._validation import check_stochastic_probs
+from .._validation import check_name, check_stochastic_probs
 
 __all__ = [
     "Acquisition",
@@ -93,11 +93,16 @@ def register_acquisition(
     ``aliases``: other names :func:`get_acquisition` resolves to this one (not listed by
     :func:`list_acquisitions` unless ``include_aliases=True``).
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name: expected a non-empty string, got {name!r}")
-    aliases = tuple(aliases)
+    check_name(name)
+    if isinstance(aliases, (str, bytes)) or not hasattr(aliases, "__iter__"):
+        raise ValueError(f"aliases: expected a sequence of names, got {aliases!r}")
+    aliases = tuple(check_name(a, "aliases") for a in aliases)
+    if not isinstance(description, str):
+        raise ValueError(f"description: expected a string, got {description!r}")
 
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        if not callable(fn):
+            raise ValueError(f"fn: expected a callable acquisition, got {fn!r}")
         if name in _ALIASES or (name in _REGISTRY and _REGISTRY[name].fn is not fn):
             raise ValueError(f"name: acquisition {name!r} is already registered")
         for a in aliases:

@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_labels, check_positive
+from .._validation import (
+    check_array,
+    check_choice,
+    check_labels,
+    check_num_classes,
+    check_positive,
+    to_numpy,
+)
 
 __all__ = ["BayesianLastLayer"]
 
@@ -58,7 +65,9 @@ class BayesianLastLayer:
     def fit(self, features: Any, targets: Any, num_classes: int | None = None) -> BayesianLastLayer:
         """Fit on ``features (N, D)`` and ``targets``: labels ``(N,)`` (one-hot encoded) or ``(N, K)``."""
         phi = self._phi(features)
-        t = np.asarray(targets)
+        if num_classes is not None:
+            num_classes = check_num_classes(num_classes)
+        t = to_numpy(targets)
         if t.ndim == 1:
             y = check_labels(t, "targets", n=len(phi), num_classes=num_classes)
             k = int(num_classes or y.max() + 1)
@@ -94,6 +103,11 @@ class BayesianLastLayer:
         """``(mean (N, K), marginal variances (N, K))`` of the predictive distribution."""
         self._check_fitted()
         phi = self._phi(features)
+        if phi.shape[1] != self.mean_.shape[0]:
+            raise ValueError(
+                f"features: expected {self.mean_.shape[0] - int(self.bias)} columns like the fit "
+                f"features, got {phi.shape[1] - int(self.bias)}"
+            )
         mean = phi @ self.mean_
         if self.method == "analytic":
             var_star = self.noise_var + np.einsum("nd,de,ne->n", phi, self.row_cov_, phi)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import check_choice, check_integer, check_num_classes, check_positive
 from ..data.split import DataSplit
 from ..functional import label_nll, softmax
 from ..models import split_head
@@ -73,21 +74,23 @@ class MCDropoutLearner:
         dense_l2: float = 0.0,
         device: str | torch.device = "cpu",
     ) -> None:
-        if dense_l2 < 0:
-            raise ValueError(f"dense_l2: expected a non-negative L2 coefficient c, got {dense_l2}")
+        if not callable(model_fn):
+            raise ValueError(f"model_fn: expected a zero-argument model factory, got {model_fn!r}")
         self.model_fn = model_fn
-        self.epochs = epochs
-        self.updates = int(updates)
-        self.min_epochs = int(min_epochs)
-        self.batch_size = int(batch_size)
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.epochs = None if epochs is None else check_integer(epochs, "epochs")
+        self.updates = check_integer(updates, "updates")
+        self.min_epochs = check_integer(min_epochs, "min_epochs")
+        self.batch_size = check_integer(batch_size, "batch_size")
+        self.lr = check_positive(lr, "lr")
+        self.weight_decay = check_positive(weight_decay, "weight_decay", strict=False)
+        if not callable(optimizer):
+            check_choice(optimizer, "optimizer", ("adam", "adamw", "sgd"))
         self.optimizer = optimizer
-        self.mc_samples = int(mc_samples)
+        self.mc_samples = check_integer(mc_samples, "mc_samples")
         self.bayesian = bool(bayesian)
-        self.eval_batch_size = int(eval_batch_size)
+        self.eval_batch_size = check_integer(eval_batch_size, "eval_batch_size")
         self.balanced_batches = bool(balanced_batches)
-        self.dense_l2 = float(dense_l2)
+        self.dense_l2 = check_positive(dense_l2, "dense_l2", strict=False)
         try:
             self.device = torch.device(device)
         except (RuntimeError, TypeError) as exc:
@@ -252,7 +255,7 @@ class LastLayerLearner(MCDropoutLearner):
     ) -> None:
         super().__init__(model_fn, **kw)
         self.head = BayesianLastLayer(method, noise_var=noise_var, prior_var=prior_var)
-        self.num_classes = num_classes
+        self.num_classes = check_num_classes(num_classes)
 
     def fit(self, train: DataSplit, seed: int) -> LastLayerLearner:
         super().fit(train, seed)

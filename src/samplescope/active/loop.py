@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice
-from ..data.split import DataSplit
+from .._validation import check_choice, check_integer, check_number
+from ..data.split import DataSplit, as_split
 from ..io import atomic_path
 from .acquisitions import get_acquisition
 from .batchbald import batch_bald
@@ -45,6 +45,18 @@ _STATE_FILE = "state.npz"
 
 def _seed(seed: int, step: int, salt: int) -> int:
     return int(np.random.SeedSequence([seed, step + 1, salt]).generate_state(1)[0])
+
+
+def _check_split(split: Any, name: str) -> DataSplit:
+    if isinstance(split, (str, bytes)) or split is None:
+        raise ValueError(f"{name}: expected a DataSplit or (x, y) arrays, got {split!r}")
+    try:
+        s = as_split(split)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
+    if len(s) == 0:
+        raise ValueError(f"{name}: expected at least one sample, got 0")
+    return s
 
 
 class ActiveLoop:
@@ -95,31 +107,40 @@ class ActiveLoop:
         progress: bool = False,
         on_step: Callable[[ActiveLoop, dict[str, Any]], None] | None = None,
     ) -> None:
+        for hook in ("fit", "score", "evaluate"):
+            if not callable(getattr(learner, hook, None)):
+                raise ValueError(
+                    f"learner: expected an object with fit/score/evaluate (e.g. MCDropoutLearner), "
+                    f"got {type(learner).__name__}"
+                )
+        pool_split, test = _check_split(pool_split, "pool_split"), _check_split(test, "test")
         self.learner = learner
         self.pool_split = pool_split
         self.test = test
         self.acquisition = get_acquisition(acquisition)
-        if int(per_step) < 1 or int(steps) < 0 or int(initial) < 1:
-            raise ValueError(
-                f"per_step/steps/initial: expected positive counts, got {per_step}/{steps}/{initial}"
-            )
-        self.initial = int(initial)
+        self.initial = check_integer(initial, "initial", maximum=len(pool_split))
         self.initial_method = check_choice(initial_method, "initial_method", ("balanced", "kmeans"))
-        self.per_step = int(per_step)
-        self.steps = int(steps)
-        if pool_subset is not None and int(pool_subset) < 1:
-            raise ValueError(f"pool_subset: expected a positive size or None, got {pool_subset}")
-        self.pool_subset = None if pool_subset is None else int(pool_subset)
+        self.per_step = check_integer(per_step, "per_step")
+        self.steps = check_integer(steps, "steps", minimum=0)
+        self.pool_subset = (
+            None if pool_subset is None else check_integer(pool_subset, "pool_subset")
+        )
         self.oracle = oracle if oracle is not None else GroundTruthOracle(pool_split)
         self.label_filter = label_filter
         self.batch_mode = check_choice(batch_mode, "batch_mode", ("topk", "batchbald", "diverse"))
-        self.diversity = float(diversity)
+        self.diversity = check_number(diversity, "diversity")
         self.diversity_features = check_choice(
             diversity_features, "diversity_features", ("pixels", "penultimate")
         )
         self.noisy_initial = noisy_initial
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        self.seed = int(seed)
+        self.seed = check_integer(seed, "seed", minimum=0)
+        if label_filter is not None and not callable(getattr(label_filter, "keep", None)):
+            raise ValueError(
+                f"label_filter: expected a LabelFilter, got {type(label_filter).__name__}"
+            )
+        if oracle is not None and not callable(oracle):
+            raise ValueError(f"oracle: expected a callable sample_ids -> labels, got {oracle!r}")
         self.progress = progress
         self.on_step = on_step
         self.pool: Pool | None = None

@@ -16,8 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import check_array
 from ..functional import softmax
 from ..training import predict_logits
+from ..training.checks import check_module, renamed_argument
 from ..uncertainty import predict_stochastic
 
 __all__ = ["mc_probs", "deterministic_probs"]
@@ -34,17 +36,19 @@ def mc_probs(
     device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """MC-dropout probabilities ``(samples, N, C)`` float64 of ``model`` on inputs ``x (N, ...)``."""
-    xa = x.x if hasattr(x, "x") else np.asarray(x, dtype=np.float32)
-    p = predict_stochastic(
-        model,
-        xa,
-        method="mc_dropout",
-        samples=samples,
-        batch_size=batch_size,
-        seed=seed,
-        consistent_masks=consistent_masks,
-        device=device,
-    )
+    check_module(model)
+    xa = x.x if hasattr(x, "x") else check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+    with renamed_argument("data", "x"):
+        p = predict_stochastic(
+            model,
+            xa,
+            method="mc_dropout",
+            samples=samples,
+            batch_size=batch_size,
+            seed=seed,
+            consistent_masks=consistent_masks,
+            device=device,
+        )
     return np.asarray(p, dtype=np.float64)
 
 
@@ -53,6 +57,8 @@ def deterministic_probs(
     model: nn.Module, x: Any, *, batch_size: int = 1024, device: str | torch.device = "cpu"
 ) -> np.ndarray:
     """Eval-mode (dropout off) probabilities ``(1, N, C)``."""
-    xa = x.x if hasattr(x, "x") else np.asarray(x, dtype=np.float32)
-    z = predict_logits(model, xa, batch_size=batch_size, device=device)
+    check_module(model)
+    xa = x.x if hasattr(x, "x") else check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+    with renamed_argument("data", "x"):
+        z = predict_logits(model, xa, batch_size=batch_size, device=device)
     return softmax(z, axis=1)[None]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._validation import check_fraction, check_labels
+from .._validation import check_fraction, check_ids, check_integer, check_labels, check_num_classes
 from ..data.split import DataSplit
 
 __all__ = ["LabelOracle", "GroundTruthOracle", "NoisyOracle"]
@@ -29,11 +29,15 @@ class GroundTruthOracle:
     """Answers with the split's labels ``y`` (its clean labels when ``use_true=True``)."""
 
     def __init__(self, split: DataSplit, *, use_true: bool = False) -> None:
+        if not isinstance(split, DataSplit):
+            raise ValueError(f"split: expected a DataSplit, got {type(split).__name__}")
         self.split = split
         self.use_true = use_true
 
     def __call__(self, sample_ids: Any) -> np.ndarray:
-        pos = self.split.positions(sample_ids)
+        pos = self.split.positions(
+            check_ids(sample_ids, "sample_ids", unique=False, allow_empty=True)
+        )
         y = self.split.true_y if (self.use_true and self.split.true_y is not None) else self.split.y
         return y[pos].copy()
 
@@ -49,13 +53,11 @@ class NoisyOracle(GroundTruthOracle):
     def __init__(self, split: DataSplit, rate: float, num_classes: int, *, seed: int = 0) -> None:
         super().__init__(split)
         self.rate = check_fraction(rate, "rate")
-        if num_classes < 2:
-            raise ValueError(f"num_classes: expected >= 2, got {num_classes}")
-        self.num_classes = int(num_classes)
-        self.seed = int(seed)
+        self.num_classes = check_num_classes(num_classes)
+        self.seed = check_integer(seed, "seed", minimum=0)
 
     def __call__(self, sample_ids: Any) -> np.ndarray:
-        ids = np.asarray(sample_ids, dtype=np.int64)
+        ids = check_ids(sample_ids, "sample_ids", unique=False, allow_empty=True)
         y = check_labels(self.true_labels(ids), "labels", allow_empty=True).copy()
         for i, sid in enumerate(ids):
             rng = np.random.default_rng([self.seed, 7919, int(sid)])

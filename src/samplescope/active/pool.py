@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_labels
+from .._validation import check_ids, check_integer, check_labels
 from ..io import atomic_path
 
 __all__ = ["Pool"]
@@ -32,11 +32,7 @@ class Pool:
     """
 
     def __init__(self, sample_ids: Any) -> None:
-        ids = np.asarray(sample_ids, dtype=np.int64).ravel()
-        if ids.size == 0:
-            raise ValueError("sample_ids: expected a non-empty array of ids, got 0 ids")
-        if len(np.unique(ids)) != len(ids):
-            raise ValueError("sample_ids: expected unique ids, got duplicates")
+        ids = check_ids(sample_ids, "sample_ids")
         self._universe = np.sort(ids)
         # status: -1 unlabelled, 0 labelled, 1 rejected; per universe position
         self._status = np.full(len(ids), -1, dtype=np.int8)
@@ -100,7 +96,7 @@ class Pool:
         return self._step[self._pos(ids)].copy()
 
     def _pos(self, ids: Any) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64).ravel()
+        ids = check_ids(ids, "ids", unique=False, allow_empty=True)
         pos = np.searchsorted(self._universe, ids)
         pos = np.clip(pos, 0, len(self._universe) - 1)
         bad = self._universe[pos] != ids
@@ -113,10 +109,9 @@ class Pool:
     # --- updates ---------------------------------------------------------------------------
 
     def _move(self, ids: Any, labels: Any, step: int, status: int) -> None:
-        ids = np.asarray(ids, dtype=np.int64).ravel()
-        if len(np.unique(ids)) != len(ids):
-            raise ValueError("ids: expected distinct ids in one acquisition, got duplicates")
+        ids = check_ids(ids, "ids", allow_empty=True)
         labels = check_labels(labels, "labels", n=len(ids), allow_empty=True)
+        step = check_integer(step, "step", minimum=-1)  # -1: the initial labelled set
         pos = self._pos(ids)
         taken = self._status[pos] != -1
         if taken.any():
@@ -139,7 +134,7 @@ class Pool:
 
     def undo(self, ids: Any) -> None:
         """Return labelled or rejected ``ids`` to the unlabelled set (forgetting their labels)."""
-        ids = np.asarray(ids, dtype=np.int64).ravel()
+        ids = check_ids(ids, "ids", allow_empty=True)
         pos = self._pos(ids)
         if (self._status[pos] == -1).any():
             raise ValueError("ids: expected labelled or rejected ids to undo, got unlabelled ones")
@@ -169,10 +164,19 @@ class Pool:
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> Pool:
+        keys = ("universe", "status", "label", "step", "order", "counter")
+        if not isinstance(state, dict) or any(k not in state for k in keys):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(
+                f"state: expected a Pool.state_dict() with keys {list(keys)}, got {got}"
+            )
         pool = cls(state["universe"])
         status = np.asarray(state["status"], dtype=np.int8)
         if status.shape != pool._status.shape or not np.isin(status, (-1, 0, 1)).all():
             raise ValueError("state: expected a status array of -1/0/1 matching the universe")
+        for k in ("label", "step", "order"):
+            if np.shape(state[k]) != pool._status.shape:
+                raise ValueError(f"state: expected {k!r} of shape {pool._status.shape}")
         pool._status = status
         pool._label = np.asarray(state["label"], dtype=np.int64)
         pool._step = np.asarray(state["step"], dtype=np.int64)

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import check_fraction, check_integer
+from ..data.split import as_split
 from ..io import atomic_path, atomic_write_json
 from .loop import ActiveLoop
 
@@ -34,6 +36,36 @@ class RunSpec:
     loop_kwargs: dict[str, Any] = field(default_factory=dict)
     learner_factory: Callable[[], Any] | None = None
 
+    def __post_init__(self) -> None:
+        from .acquisitions import get_acquisition
+
+        if not isinstance(self.label, str) or not self.label:
+            raise ValueError(f"label: expected a non-empty name, got {self.label!r}")
+        get_acquisition(self.acquisition)
+        self.repeat = check_integer(self.repeat, "repeat", minimum=0)
+        if not isinstance(self.loop_kwargs, dict):
+            raise ValueError(
+                f"loop_kwargs: expected a dict of ActiveLoop arguments, got {self.loop_kwargs!r}"
+            )
+        import inspect
+
+        # run_grid passes the learner, the splits, the acquisition, the checkpoint folder,
+        # progress and on_step itself
+        known = set(inspect.signature(ActiveLoop).parameters) - {
+            "learner",
+            "pool_split",
+            "test",
+            "acquisition",
+            "checkpoint_dir",
+            "progress",
+            "on_step",
+        }
+        unknown = sorted(set(self.loop_kwargs) - known)
+        if unknown:
+            raise ValueError(f"loop_kwargs: unknown ActiveLoop arguments {unknown}")
+        if self.learner_factory is not None and not callable(self.learner_factory):
+            raise ValueError(f"learner_factory: expected a callable, got {self.learner_factory!r}")
+
     @property
     def run_name(self) -> str:
         return f"{self.label}_r{self.repeat}"
@@ -43,6 +75,8 @@ def load_curves(out: str | os.PathLike) -> pd.DataFrame:
     """All runs' histories under ``out/runs`` as one table (read from the checkpoints)."""
     import json
 
+    if not isinstance(out, (str, os.PathLike)) or not Path(out).is_dir():
+        raise ValueError(f"out: expected an existing run_grid folder, got {out!r}")
     rows = []
     for state in sorted(Path(out, "runs").glob("*/state.npz")):
         with np.load(state, allow_pickle=False) as z:
@@ -92,6 +126,15 @@ def run_grid(
     ``log`` is None. Each run owns its checkpoint directory and ``curves.csv`` is rewritten
     atomically, so concurrent runs do not clash.
     """
+    if isinstance(specs, (str, bytes)) or not isinstance(specs, Sequence) or not specs:
+        raise ValueError(f"specs: expected a non-empty sequence of RunSpec, got {specs!r}")
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, RunSpec):
+            raise ValueError(f"specs[{i}]: expected a RunSpec, got {type(spec).__name__}")
+    if not callable(learner_factory):
+        raise ValueError(f"learner_factory: expected a callable, got {learner_factory!r}")
+    pool_split = as_split(pool_split)  # checked once, before any run starts
+    test = as_split(test)
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     if executor is None or executor == "inprocess":
@@ -167,6 +210,18 @@ def _run_spec(
         log(f"[{spec.run_name}] done: {last['n_labelled']} labels, accuracy {last['accuracy']:.4f}")
 
 
+def _check_curves(curves: Any, **columns: Any) -> None:
+    if not isinstance(curves, pd.DataFrame):
+        raise ValueError(
+            f"curves: expected the DataFrame of load_curves, got {type(curves).__name__}"
+        )
+    for arg, col in (*columns.items(), ("curves", "repeat")):
+        if not isinstance(col, str) or col not in curves.columns:
+            raise ValueError(
+                f"{arg}: expected a column of curves {list(curves.columns)}, got {col!r}"
+            )
+
+
 def labels_to_reach(
     curves: pd.DataFrame, error: float, *, by: str = "label", x: str = "n_acquired"
 ) -> dict[str, float]:
@@ -174,6 +229,8 @@ def labels_to_reach(
 
     Only x values reached by every repeat of the group are averaged; NaN when never reached.
     """
+    _check_curves(curves, by=by, x=x, y="accuracy")
+    error = check_fraction(error, "error")
     out: dict[str, float] = {}
     for name, g in curves.groupby(by):
         n_rep = g["repeat"].nunique()
@@ -195,6 +252,8 @@ def plot_curves(
 ) -> None:
     """Mean ± std over repeats of ``y`` vs ``x`` per group, saved to ``path`` (PNG)."""
     from ..io.figures import plt, save_figure
+
+    _check_curves(curves, by=by, x=x, y=y)
 
     pyplot = plt()
     fig, ax = pyplot.subplots(figsize=(6.5, 4.2))
