@@ -28,6 +28,10 @@ class ArraySource:
     def __init__(self, x: Any, y: Any = None, sample_id: Any = None) -> None:
         if not isinstance(x, np.ndarray) or x.ndim < 2:
             x = check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+        elif x.dtype.kind not in "fiub" or x.ndim > 5:  # checked without reading a memmap
+            raise ValueError(
+                f"x: expected real numbers of 2 to 5 dimensions, got shape {x.shape} and dtype {x.dtype}"
+            )
         self.x = x
         self.y = None if y is None else np.asarray(y, dtype=np.int64)
         self.sample_id = None if sample_id is None else np.asarray(sample_id, dtype=np.int64)
@@ -42,7 +46,8 @@ class ArraySource:
     def chunks(self, lo: int, hi: int, chunk_size: int) -> Iterator[Chunk]:
         for a in range(lo, hi, chunk_size):
             b = min(hi, a + chunk_size)
-            x = np.array(self.x[a:b], dtype=np.float32)  # a copy: memmaps stay on disk
+            # a copy (memmaps stay on disk), checked chunk by chunk (NaN/inf)
+            x = check_array(np.array(self.x[a:b]), f"source rows [{a}, {b})", dtype=np.float32)
             y = None if self.y is None else self.y[a:b]
             ids = np.arange(a, b, dtype=np.int64) if self.sample_id is None else self.sample_id[a:b]
             yield a, x, y, ids

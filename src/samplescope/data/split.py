@@ -230,7 +230,7 @@ def as_split(data: Any) -> DataSplit:
         if isinstance(data, IndexedTorchDataset):
             return data.split
         return from_torch_dataset(data)
-    if isinstance(data, Sequence) and len(data) in (2, 3):
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and len(data) in (2, 3):
         return from_arrays(*data)
     raise ValueError(
         "data: expected a DataSplit, an (x, y) tuple of arrays or a torch Dataset, "

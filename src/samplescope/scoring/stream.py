@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import check_positive
+from .._validation import check_integer
 from ..data.sources import ArraySource, Chunk, iter_source
 from ..executors import run_tasks
 from ..io.parquet_stream import concat_parquet, write_parquet_stream
+from ..training.checks import renamed_argument
 
 __all__ = ["StreamResult", "stream_scores"]
 
@@ -128,11 +129,23 @@ def stream_scores(
     path = Path(out)
     if path.suffix.lower() != ".parquet":
         raise ValueError(f"out: expected a .parquet file name, got {str(out)!r}")
-    chunk_size = int(check_positive(chunk_size, "chunk_size"))
+    chunk_size = check_integer(chunk_size, "chunk_size")
+    if shard_size is not None:
+        shard_size = check_integer(shard_size, "shard_size")
     if not callable(scorer):
         raise ValueError(f"scorer: expected a callable, got {type(scorer).__name__}")
+    if source is None or isinstance(source, (str, bytes, dict)):
+        raise ValueError(
+            "source: expected an array, an NpySource, a SyntheticPool or an iterable of chunks, "
+            f"got {type(source).__name__}"
+        )
+    try:  # the output folder, before any scoring
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"out: cannot create the folder of {str(out)!r}: {exc}") from exc
     if isinstance(source, np.ndarray):
-        source = ArraySource(source)
+        with renamed_argument("x", "source"):
+            source = ArraySource(source)
     t0 = time.perf_counter()
     if executor is None or executor == "inprocess":
         total = len(source) if hasattr(source, "__len__") else None
