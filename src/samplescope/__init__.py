@@ -4,7 +4,7 @@ Conventions: logits ``(N, C)``; stochastic outputs ``(S, N, C)``; per-sample sco
 ``(N,)``. Difficulty scores are higher = harder; trust scores higher = more trustworthy.
 Sub-packages, bottom to top: ``functional``, ``executors``, ``models``, ``io``, ``data``,
 ``metrics``, ``training``, ``uncertainty``, ``difficulty``, ``weighting``, ``trust``,
-``active``, ``scoring``, ``report``, ``cli`` (README, "Architecture").
+``active``, ``scoring``, ``report``, ``auditing``, ``cli`` (README, "Architecture").
 
 Importing ``samplescope`` is cheap: every public name below is resolved on first use
 (module ``__getattr__``), so ``import samplescope`` and ``samplescope --help`` load
@@ -20,6 +20,8 @@ __version__ = "0.1.0"
 
 # public name -> the sub-package (relative to samplescope) that defines it
 _EXPORTS: dict[str, str] = {
+    # auditing
+    "audit": "auditing",
     # active
     "ActiveLoop": "active",
     "Pool": "active",
@@ -90,6 +92,7 @@ _EXPORTS: dict[str, str] = {
 }
 _SUBPACKAGES = (
     "active",
+    "auditing",
     "data",
     "difficulty",
     "executors",
@@ -107,6 +110,7 @@ _SUBPACKAGES = (
 
 if TYPE_CHECKING:  # static tools see the real objects
     from .active import ActiveLoop, Pool, get_acquisition, list_acquisitions, register_acquisition
+    from .auditing import audit
     from .data import (
         Dataset,
         DataSplit,
@@ -177,6 +181,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "audit",
     "AUM",
     "ActionScore",
     "ActiveLoop",

@@ -63,7 +63,7 @@ def cli(monkeypatch, capsys, tmp_path):
             importlib.import_module(f"samplescope.cli.{mod}"), "prepare_data", refuse
         )
     for name in ("audit", "load_audit_data"):  # the audit and report commands' loaders
-        monkeypatch.setattr(importlib.import_module("samplescope.audit"), name, refuse)
+        monkeypatch.setattr(importlib.import_module("samplescope.auditing"), name, refuse)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.parquet").write_bytes(b"")  # an existing TABLE for `report`
 

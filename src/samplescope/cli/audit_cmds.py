@@ -105,7 +105,7 @@ def audit_cmd(
     spec = parse_executor(executor, address=address, workers=workers)
     out = check_out_dir(out)
 
-    from ..audit import audit
+    from ..auditing import audit
 
     with spec.context() as ex:
         res = audit(
@@ -172,7 +172,7 @@ def report_cmd(
         check_data_source(data)
     out = check_out_dir(out)
 
-    from ..audit import load_audit_data
+    from ..auditing import load_audit_data
     from ..io import ScoreTable
     from ..report import render_report
 
