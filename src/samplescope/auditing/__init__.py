@@ -1,4 +1,4 @@
-"""The audit: difficulty, uncertainty, trust and label issues of the user's data, joined per
+"""The audit (``samplescope.audit(...)``, ``samplescope audit``): difficulty, uncertainty, trust and label issues of the user's data, joined per
 sample in one table, with a self-contained HTML report (``samplescope audit``)."""
 
 from .run import AUDIT_MEASURES, AuditResult, audit

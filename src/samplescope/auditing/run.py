@@ -98,7 +98,7 @@ def audit(
     """Audit ``data`` (a built-in name, a file or folder, or a ``DataSplit``); see the module.
 
     Args:
-        data / label: what :func:`samplescope.audit.load_audit_data` reads (``label``: the
+        data / label: what :func:`samplescope.auditing.load_audit_data` reads (``label``: the
             label column of a CSV / Parquet file).
         model: ``auto`` | ``mlp`` | ``cnn`` | ``gal_cnn`` | ``resnet`` (with dropout for MC
             dropout: an MLP gets dropout 0.5, ``auto`` on images is Gal's CNN), or the path of
