@@ -192,3 +192,33 @@ def test_compare_bad_input_names_the_split() -> None:
         compare_calibrators(["tz"], val_logits=zv, val_labels=yv, test_logits=zv, test_labels=yv)
     with pytest.raises(ValueError, match="methods: expected a non-empty list"):
         compare_calibrators([], val_logits=zv, val_labels=yv, test_logits=zv, test_labels=yv)
+
+
+def test_cross_validated_calibrators_select_inside_fit() -> None:
+    from samplescope.uncertainty import CrossValidatedCalibrator, DirichletCV
+
+    z, y = _data(400, 4, 11, sharpen=2.5)
+    cal = get_calibrator("dirichlet_cv", grid=(1e-2, 1.0), cv=4).fit(logits=z, labels=y)
+    assert isinstance(cal, DirichletCV) and set(cal.cv_scores_) == {
+        "identity",
+        "DirichletCalibration(lam=0.01, mu=0.01)",
+        "DirichletCalibration(lam=1.0, mu=1.0)",
+    }
+    assert cal.chosen_ == min(cal.cv_scores_, key=cal.cv_scores_.get)
+    np.testing.assert_allclose(cal.predict_proba(logits=z), cal.selected_.predict_proba(logits=z))
+    same = select_calibrator(
+        [
+            get_calibrator("dirichlet", lam=1e-2, mu=1e-2),
+            get_calibrator("dirichlet", lam=1.0, mu=1.0),
+        ],
+        logits=z,
+        labels=y,
+        cv=4,
+    )
+    assert same.cv_report_["scores"] == cal.cv_scores_
+    wrapped = CrossValidatedCalibrator(["ts", "vector"], cv=3).fit(
+        probs=softmax(z, axis=1), labels=y
+    )
+    assert wrapped.chosen_ in {"identity", "ts", "vector"}
+    with pytest.raises(ValueError, match="grid"):
+        DirichletCV(grid=()).fit(logits=z, labels=y)

@@ -50,6 +50,7 @@ def test_registry_names_and_flags() -> None:
         "vector",
         "matrix",
         "dirichlet",
+        "dirichlet_cv",
         "ets",
         "histogram",
         "isotonic",
@@ -188,7 +189,9 @@ def test_accuracy_preserving_calibrators_keep_the_argmax(
     np.testing.assert_array_equal(cal.predict_proba(logits=z_new).argmax(1), z_new.argmax(1))
 
 
-@pytest.mark.parametrize("name", ["vector", "matrix", "dirichlet", "histogram", "isotonic"])
+@pytest.mark.parametrize(
+    "name", ["vector", "matrix", "dirichlet", "dirichlet_cv", "histogram", "isotonic"]
+)
 def test_non_preserving_calibrators_can_move_the_argmax_strictly(name: str) -> None:
     """A model that is always wrong by one class: the calibrator learns to move the argmax,
     and not only by ties (REFERENCE §6 says binning/isotonic change it 'only by ties'; with

@@ -10,7 +10,9 @@ difficulty measures by :mod:`samplescope.difficulty.stochastic` (this package si
 from .calibrators import (
     COMPARE_MEASURES,
     Calibrator,
+    CrossValidatedCalibrator,
     DirichletCalibration,
+    DirichletCV,
     EnsembleTemperatureScaling,
     HistogramBinning,
     IdentityCalibrator,
@@ -55,6 +57,8 @@ __all__ = [
     "METHODS",
     "CalibratedModel",
     "Calibrator",
+    "CrossValidatedCalibrator",
+    "DirichletCV",
     "DirichletCalibration",
     "EnsembleTemperatureScaling",
     "HeteroscedasticLoss",

@@ -1,8 +1,9 @@
 """Affine calibration maps fitted by penalised NLL: vector, matrix and Dirichlet calibration.
 
 All three are ``q = softmax(A(x))`` with an affine ``A`` of an input row ``x`` ``(C,)``,
-fitted on held-out data by minimising ``(1/N) Σ_i −log q_{i, y_i} + penalty`` with L-BFGS
-(float64), starting from the identity map (``q = softmax(x)``):
+fitted on held-out data by minimising the convex ``(1/N) Σ_i −log q_{i, y_i} + penalty`` with
+L-BFGS-B and the analytic gradient (float64), starting from the identity map
+(``q = softmax(x)``):
 
 - **vector scaling** (Guo et al., ICML 2017): ``A(z) = w ⊙ z + b``, ``w, b ∈ R^C``, on logits;
   no penalty.
@@ -23,16 +24,20 @@ move the argmax (a planted bias does, see the tests). Shapes: input ``(N, C)``, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch import nn
+from scipy.optimize import minimize
 
-from ...functional import softmax
-from .base import Calibrator, check_int, check_nonneg, lbfgs
+from ...functional import log_softmax, softmax
+from .base import Calibrator, check_int, check_nonneg
 
 __all__ = ["VectorScaling", "MatrixScaling", "DirichletCalibration"]
+
+
+Penalty = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
 
 def _fit_affine(
@@ -40,30 +45,48 @@ def _fit_affine(
     y: np.ndarray,
     *,
     full: bool,
-    penalty: Any,
+    penalty: Penalty | None,
     max_iter: int,
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Fit ``softmax(W x + b)`` (``full``) or ``softmax(w ⊙ x + b)``; return ``W|w, b, nll0, nll``."""
-    xt, yt = torch.as_tensor(x), torch.as_tensor(y)
-    c = x.shape[1]
-    w = (torch.eye(c) if full else torch.ones(c)).to(torch.float64).requires_grad_(True)
-    b = torch.zeros(c, dtype=torch.float64, requires_grad=True)
+    """Fit ``softmax(W x + b)`` (``full``) or ``softmax(w ⊙ x + b)``; return ``W|w, b, nll0, nll``.
 
-    def out() -> torch.Tensor:
-        return xt @ w.T + b if full else xt * w + b
+    The mean NLL plus ``penalty(W, b) -> (value, dW, db)`` is convex in ``(W, b)``; it is
+    minimised by L-BFGS-B with the analytic gradient ``∂/∂logits = (softmax − onehot)/N``.
+    """
+    n, c = x.shape
+    onehot = np.zeros((n, c))
+    onehot[np.arange(n), y] = 1.0
+    w_shape = (c, c) if full else (c,)
+    w0 = np.eye(c) if full else np.ones(c)
 
-    def loss() -> torch.Tensor:
-        return nn.functional.cross_entropy(out(), yt) + penalty(w, b)
+    def unpack(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return theta[:-c].reshape(w_shape), theta[-c:]
 
-    nll0 = float(nn.functional.cross_entropy(xt, yt))
-    lbfgs([w, b], loss, max_iter)
-    with torch.no_grad():
-        nll = float(nn.functional.cross_entropy(out(), yt))
-    return w.detach().numpy().copy(), b.detach().numpy().copy(), nll0, nll
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = unpack(theta)
+        out = (x @ w.T if full else x * w) + b
+        logp = log_softmax(out, axis=1)
+        g = (np.exp(logp) - onehot) / n  # d mean-NLL / d out
+        gw = g.T @ x if full else np.sum(g * x, axis=0)
+        value = float(-np.sum(logp * onehot) / n)
+        gb = g.sum(axis=0)
+        if penalty is not None:
+            pv, pw, pb = penalty(w, b)
+            value, gw, gb = value + pv, gw + pw, gb + pb
+        return value, np.concatenate([gw.ravel(), gb])
 
-
-def _no_penalty(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.zeros((), dtype=torch.float64)
+    res = minimize(
+        objective,
+        np.concatenate([w0.ravel(), np.zeros(c)]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "ftol": 1e-13, "gtol": 1e-9},
+    )
+    w, b = unpack(res.x)
+    nll0 = float(-np.mean(log_softmax(x, axis=1)[np.arange(n), y]))
+    out = (x @ w.T if full else x * w) + b
+    nll = float(-np.mean(log_softmax(out, axis=1)[np.arange(n), y]))
+    return w.copy(), b.copy(), nll0, nll
 
 
 class VectorScaling(Calibrator):
@@ -99,7 +122,7 @@ class VectorScaling(Calibrator):
 
     def _fit(self, z: np.ndarray, y: np.ndarray) -> None:
         self.coef_, self.intercept_, self.nll_before_, self.nll_after_ = _fit_affine(
-            z, y, full=False, penalty=_no_penalty, max_iter=int(self.max_iter)
+            z, y, full=False, penalty=None, max_iter=int(self.max_iter)
         )
 
     def transform(self, logits: Any = None, *, probs: Any = None) -> np.ndarray:
@@ -130,7 +153,7 @@ class _FullAffine(Calibrator):
 
     argmax_effect: ClassVar[str] = "may change the argmax (a full linear map of the classes)"
 
-    def _penalty(self, c: int) -> Any:  # pragma: no cover - abstract
+    def _penalty(self, c: int) -> Penalty:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _fit(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -169,12 +192,14 @@ class MatrixScaling(_FullAffine):
         check_nonneg(self.l2, "l2")
         check_int(self.max_iter, "max_iter")
 
-    def _penalty(self, c: int) -> Any:
+    def _penalty(self, c: int) -> Penalty:
         lam = float(self.l2)
-        eye = torch.eye(c, dtype=torch.float64)
+        eye = np.eye(c)
 
-        def penalty(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            return lam * (((w - eye) ** 2).sum() / c**2 + (b**2).sum() / c)
+        def penalty(w: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            d = w - eye
+            value = lam * (np.sum(d**2) / c**2 + np.sum(b**2) / c)
+            return value, 2 * lam * d / c**2, 2 * lam * b / c
 
         return penalty
 
@@ -207,11 +232,14 @@ class DirichletCalibration(_FullAffine):
         check_nonneg(self.mu, "mu")
         check_int(self.max_iter, "max_iter")
 
-    def _penalty(self, c: int) -> Any:
+    def _penalty(self, c: int) -> Penalty:
         lam, mu = float(self.lam), float(self.mu)
-        off = 1.0 - torch.eye(c, dtype=torch.float64)
+        off = 1.0 - np.eye(c)
+        k = c * (c - 1)
 
-        def penalty(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            return lam * ((w * off) ** 2).sum() / (c * (c - 1)) + mu * (b**2).sum() / c
+        def penalty(w: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            wo = w * off
+            value = lam * np.sum(wo**2) / k + mu * np.sum(b**2) / c
+            return value, 2 * lam * wo / k, 2 * mu * b / c
 
         return penalty

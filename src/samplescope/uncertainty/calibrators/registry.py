@@ -11,6 +11,7 @@ name            class                           argmax
 ``vector``      :class:`VectorScaling`          may change (per-class scale and bias)
 ``matrix``      :class:`MatrixScaling`          may change (full linear map, L2 towards I)
 ``dirichlet``   :class:`DirichletCalibration`   may change (linear map of log p, ODIR)
+``dirichlet_cv``  :class:`DirichletCV`          may change (Dirichlet, λ = μ chosen by CV NLL)
 ``histogram``   :class:`HistogramBinning`       may change (per-class steps; ties)
 ``isotonic``    :class:`IsotonicCalibration`    may change (per-class monotone maps; ties)
 ``platt``       :class:`PlattScaling`           may change (threshold moves; C = 2 only)

@@ -13,7 +13,10 @@ NLL of the identity on the same samples:
 - :func:`select_calibrator` fits the candidate (the identity always among them) with the
   lowest CV NLL, every candidate scored on the same folds.
 
-The returned calibrator carries ``cv_report_`` (a dict with the numbers). NLL is the
+The returned calibrator carries ``cv_report_`` (a dict with the numbers).
+:class:`CrossValidatedCalibrator` wraps the selection as a calibrator, and
+:class:`DirichletCV` (registered as ``dirichlet_cv``) chooses Dirichlet calibration's ODIR
+strength that way. NLL is the
 selection criterion because it is a proper scoring rule; ECE is not (a constant prediction of
 the base rate has ECE 0).
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -30,7 +33,8 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from ..._validation import check_labels
 from ...functional import label_nll
 from .base import Calibrator, IdentityCalibrator, resolve_input
-from .registry import calibrator_name, make_calibrator
+from .linear import DirichletCalibration
+from .registry import calibrator_name, make_calibrator, register_calibrator
 
 __all__ = [
     "cv_folds",
@@ -38,6 +42,8 @@ __all__ = [
     "cross_val_nll",
     "fit_calibrator",
     "select_calibrator",
+    "CrossValidatedCalibrator",
+    "DirichletCV",
 ]
 
 _EPS = 1e-12
@@ -221,3 +227,81 @@ def select_calibrator(
         "n": len(y),
     }
     return fitted
+
+
+class CrossValidatedCalibrator(Calibrator):
+    """A calibrator that picks among ``candidates`` by CV NLL when fitted (:func:`select_calibrator`).
+
+    ``fit`` scores every candidate and the identity on the same ``cv`` folds of the data it is
+    given and refits the best one on all of it; ``predict_proba`` is that of the chosen one.
+
+    Args:
+        candidates: names or unfitted calibrators.
+        cv: folds; seed: seed of the fold split.
+
+    Attributes:
+        selected_: the fitted chosen calibrator; chosen_: its key; cv_scores_: key → CV NLL;
+        n_classes_.
+    """
+
+    argmax_effect: ClassVar[str] = "that of the chosen candidate"
+
+    def __init__(
+        self, candidates: Sequence[str | Calibrator] = ("ts",), cv: int = 5, seed: int = 0
+    ) -> None:
+        self.candidates = candidates
+        self.cv = cv
+        self.seed = seed
+
+    def _candidates(self) -> list[str | Calibrator]:
+        return list(self.candidates)
+
+    def fit(
+        self, *, logits: Any = None, probs: Any = None, labels: Any
+    ) -> CrossValidatedCalibrator:
+        """Select on held-out ``logits=`` / ``probs=`` ``(N, C)`` and ``labels`` ``(N,)``; refit."""
+        sel = select_calibrator(
+            self._candidates(),
+            logits=logits,
+            probs=probs,
+            labels=labels,
+            cv=self.cv,
+            seed=self.seed,
+        )
+        self.selected_ = sel
+        self.chosen_ = sel.cv_report_["chosen"]
+        self.cv_scores_ = sel.cv_report_["scores"]
+        self.n_classes_ = sel.n_classes_
+        return self
+
+    def predict_proba(self, *, logits: Any = None, probs: Any = None) -> np.ndarray:
+        """Calibrated probabilities ``(N, C)`` of the chosen calibrator."""
+        self._require_fitted()
+        return self.selected_.predict_proba(logits=logits, probs=probs)
+
+
+class DirichletCV(CrossValidatedCalibrator):
+    """Dirichlet calibration with ODIR strength chosen by CV NLL (the protocol of Kull et al.).
+
+    Candidates: :class:`DirichletCalibration` with ``λ = μ = g`` for ``g`` in ``grid`` (Kull et
+    al. 2019 tune λ and μ by cross-validation; here they are tied to keep the grid small), plus
+    the identity. May change the argmax (as Dirichlet calibration does).
+
+    Args:
+        grid: ODIR strengths ``λ = μ``; cv: folds; seed: seed of the fold split.
+    """
+
+    def __init__(
+        self, grid: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0, 10.0), cv: int = 5, seed: int = 0
+    ) -> None:
+        self.grid = grid
+        self.cv = cv
+        self.seed = seed
+
+    def _candidates(self) -> list[str | Calibrator]:
+        if len(self.grid) == 0:
+            raise ValueError(f"grid: expected a non-empty sequence of strengths, got {self.grid!r}")
+        return [DirichletCalibration(lam=float(g), mu=float(g)) for g in self.grid]
+
+
+register_calibrator("dirichlet_cv", DirichletCV)
