@@ -149,7 +149,7 @@ def format_calibration_table(rows: Sequence[dict[str, Any]], *, title: str | Non
     accuracy before → after, argmax changed %, AUROC and AURC of the calibrated confidence,
     fit seconds; intervals in brackets.
     """
-    head = ["method", "NLL", "ECE %", "smECE %", "Brier", "acc before→after %", "changed %",
+    head = ["method", "NLL", "ECE %", "smECE %", "Brier", "acc % before->after", "changed %",
             "AUROC", "AURC", "fit s"]  # fmt: skip
     body = []
     for r in rows:
@@ -161,7 +161,7 @@ def format_calibration_table(rows: Sequence[dict[str, Any]], *, title: str | Non
                 _cell(r["ece"], 100, 2),
                 _cell(r["smooth_ece"], 100, 2),
                 _cell(r["brier"], 1, 4),
-                f"{100 * r['accuracy_before']:.2f} → {100 * acc[0]:.2f}",
+                f"{100 * r['accuracy_before']:.2f} -> {100 * acc[0]:.2f}",
                 f"{100 * r['argmax_changed']:.2f}",
                 _cell(r["auroc"], 1, 4),
                 _cell(r["aurc"], 1, 4),
@@ -170,9 +170,9 @@ def format_calibration_table(rows: Sequence[dict[str, Any]], *, title: str | Non
         )
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
     lines = [] if title is None else [title]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)) for b in body]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)).rstrip() for b in body]
     if any(r.get("fell_back") for r in rows):
         lines.append("* fell back to the identity: no cross-validated NLL gain on validation")
     return "\n".join(lines)
