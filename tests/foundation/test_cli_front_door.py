@@ -168,6 +168,10 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
         "--out": ["u.parquet"],
     },
     "calibrate": {
+        "--method": ["nope", ",", "ts,bogus"],
+        "--cv": ["1", "-1"],
+        "--ci": ["0", "1.5"],
+        "--n-boot": ["0"],
         "--val-fraction": ["0", "1", "1.5"],
         "--n-bins": ["0"],
         "--model-path": ["/nonexistent/m.pt"],
@@ -343,6 +347,10 @@ def test_help_lists_match_the_registries() -> None:
     assert tuple(NOISE_KINDS) == tuple(REAL_NOISE_KINDS)
     assert set(UNCERTAINTY_METHODS) == set(METHODS)
     assert set(ACQUISITIONS) == set(list_acquisitions())
+    from samplescope.cli.calibrate_cmds import CALIBRATORS
+    from samplescope.uncertainty import list_calibrators
+
+    assert set(CALIBRATORS) == set(list_calibrators())
     assert ("auto", *MODEL_KINDS) == MODEL_NAMES
 
 

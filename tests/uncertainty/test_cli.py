@@ -57,13 +57,17 @@ def test_calibrate_from_logits(tmp_path, run) -> None:
         str(out),
     )
     assert r.returncode == 0, r.stderr
-    for key in ("NLL", "ECE", "MCE", "adaptive ECE", "Brier"):
+    for key in ("NLL", "ECE %", "smECE %", "Brier", "AUROC", "AURC"):
         assert key in r.stdout
     s = json.loads((out / "summary.json").read_text())
-    assert s["temperature"] > 2  # 3x over-confident logits
-    assert s["after"]["ECE"] < s["before"]["ECE"] and s["after"]["NLL"] < s["before"]["NLL"]
-    assert s["after"]["accuracy"] == s["before"]["accuracy"]
-    assert (out / "reliability.png").stat().st_size > 1000
+    rows = {row["method"]: row for row in s["rows"]}
+    assert list(rows)[0] == "identity" and {"ts", "ets", "dirichlet", "isotonic"} <= set(rows)
+    ts, ident = rows["ts"], rows["identity"]  # 3x over-confident logits: scaling must help
+    assert ts["fitted"] and ts["ece"][0] < ident["ece"][0] and ts["nll"][0] < ident["nll"][0]
+    assert ts["accuracy"][0] == ident["accuracy"][0] and ts["argmax_changed"] == 0
+    lo, hi = ts["nll"][1], ts["nll"][2]
+    assert lo <= ts["nll"][0] <= hi  # the bootstrap interval brackets the value
+    assert s["chosen"] in rows and (out / "reliability.png").stat().st_size > 1000
 
 
 def test_calibrate_bad_input(tmp_path, run) -> None:
@@ -113,19 +117,23 @@ def test_calibrate_trains_or_loads_a_model(tmp_path, run) -> None:
     from samplescope.models import build_model, model_spec, save_model
 
     out = tmp_path / "cal"
-    r = run("calibrate", "--data", "digits", "--epochs", "2", "--out", str(out), "--quiet")
+    r = run("calibrate", "--data", "digits", "--epochs", "2", "--out", str(out), "--quiet",
+            "--method", "ts", "--n-boot", "20")  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "fitted temperature" in r.stdout and (out / "reliability.png").exists()
+    assert "identity" in r.stdout and (out / "reliability.png").exists()
+    assert "warning: the calibrators are fitted on only 135 validation samples" in r.stderr
+    r = run("calibrate", "--data", "digits", "--method", "ts,nope")
+    assert r.returncode == 2 and "--method" in r.stderr
     ds = load_dataset("digits")
     # an untrained CNN: near-uniform outputs; its file carries the architecture, so no --model
     arch = model_spec("cnn", ds.input_shape, ds.num_classes)
     save_model(build_model(arch), tmp_path / "m.pt", arch)
-    r = run(
-        "calibrate", "--data", "digits", "--model-path", str(tmp_path / "m.pt"), "--out", str(out)
-    )
+    r = run("calibrate", "--data", "digits", "--model-path", str(tmp_path / "m.pt"), "--out",
+            str(out), "--method", "ts", "--n-boot", "20")  # fmt: skip
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
-    assert "cnn loaded" in s["source"] and s["before"]["accuracy"] == s["after"]["accuracy"]
+    assert "cnn loaded" in s["source"]
+    assert s["rows"][0]["accuracy"][0] == s["rows"][1]["accuracy"][0]
     # a bare state dict (no architecture) is refused with the flag named, not a size-mismatch dump
     torch.save(build_model(arch).state_dict(), tmp_path / "raw.pt")
     r = run("calibrate", "--data", "digits", "--model-path", str(tmp_path / "raw.pt"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -75,31 +75,6 @@ def _split_val(train: DataSplit, fraction: float, seed: int) -> tuple[DataSplit,
     return train.subset(np.sort(perm[k:])), train.subset(np.sort(perm[:k]))
 
 
-def _metrics() -> tuple[tuple[str, Any], ...]:
-    from ..metrics import adaptive_ece, brier, ece, mce, nll
-
-    return (
-        ("NLL", nll),
-        ("ECE", ece),
-        ("MCE", mce),
-        ("adaptive ECE", adaptive_ece),
-        ("Brier", brier),
-    )
-
-
-def _calibration_table(
-    probs_before: np.ndarray, probs_after: np.ndarray, y: np.ndarray, n_bins: int
-) -> dict[str, dict[str, float]]:
-    from ..metrics import brier, nll
-
-    out: dict[str, dict[str, float]] = {"before": {}, "after": {}}
-    for key, p in (("before", probs_before), ("after", probs_after)):
-        out[key]["accuracy"] = float((p.argmax(1) == y).mean())
-        for name, fn in _metrics():
-            out[key][name] = float(fn(p, y) if fn in (nll, brier) else fn(p, y, n_bins))
-    return out
-
-
 def _logits_from_data(
     data: str,
     *,
@@ -145,6 +120,21 @@ def _logits_from_data(
     return z_val, y_val, z_test, y_test, source
 
 
+# written out so that --help needs no torch; a test checks them against the registry
+CALIBRATORS = (
+    "identity",
+    "ts",
+    "vector",
+    "matrix",
+    "dirichlet",
+    "ets",
+    "histogram",
+    "isotonic",
+    "platt",
+)
+DEFAULT_METHODS = "ts,ets,vector,dirichlet,histogram,isotonic"
+
+
 @app.command("calibrate")
 def calibrate_cmd(
     data: str = typer.Option(
@@ -154,11 +144,25 @@ def calibrate_cmd(
         None, "--logits", help="validation .npz with arrays logits, labels"
     ),
     test: Path = typer.Option(None, "--test", help="test .npz with arrays logits, labels"),
+    method: str = typer.Option(
+        DEFAULT_METHODS,
+        "--method",
+        help=f"comma-separated calibrators from {list(CALIBRATORS)} (aliases accepted); "
+        "the identity row is always shown",
+    ),
+    cv: int = typer.Option(
+        5,
+        "--cv",
+        help="folds of the cross-validated check on validation (0 = no check); a "
+        "calibrator that does not lower the CV NLL falls back to the identity",
+    ),  # fmt: skip
+    ci: float = typer.Option(0.95, "--ci", help="level of the bootstrap intervals"),
+    n_boot: int = typer.Option(100, "--n-boot", help="bootstrap resamples of the test set"),
     model_path: Path = model_path_option(),
     model: str = model_option(),
     epochs: int = epochs_option(),
     val_fraction: float = typer.Option(
-        0.1, "--val-fraction", help="training data held out to fit the calibrator"
+        0.1, "--val-fraction", help="training data held out to fit the calibrators"
     ),
     train_subset: int = train_subset_option(),
     n_bins: int = typer.Option(15, "--n-bins", help="equal-width confidence bins"),
@@ -169,21 +173,40 @@ def calibrate_cmd(
     data_dir: Path = data_dir_option(),
     quiet: bool = quiet_option(),
 ) -> None:
-    """Temperature scaling: NLL, ECE, MCE, adaptive ECE and Brier before/after on test data.
+    """Calibrators side by side: NLL, ECE, smooth ECE, Brier (with intervals), accuracy and
+    failure prediction before/after on test data.
 
-    Either --data (a model is trained, or loaded with --model-path, and the temperature is
+    Either --data (a model is trained, or loaded with --model-path, and the calibrators are
     fitted on --val-fraction of the training split) or --logits VAL.npz --test TEST.npz.
-    Writes reliability.png and summary.json into --out.
+    Writes reliability.png (identity vs the method chosen by validation CV NLL) and
+    summary.json into --out.
     """
     if (data is None) == (logits is None):
         raise ValueError("--data: expected exactly one of --data NAME or --logits VAL.npz")
+    methods = [m.strip() for m in method.split(",") if m.strip()]
+    if not methods:
+        raise ValueError("--method: expected at least one calibrator name")
     if not 0 < val_fraction < 1:
         raise ValueError(f"--val-fraction: expected a number in (0, 1), got {val_fraction}")
+    if not 0 < ci < 1:
+        raise ValueError(f"--ci: expected a level in (0, 1), got {ci}")
+    if cv < 0 or cv == 1:
+        raise ValueError(f"--cv: expected 0 (no check) or >= 2 folds, got {cv}")
     check_positive(n_bins, "--n-bins", allow_none=False)
+    check_positive(n_boot, "--n-boot", allow_none=False)
     check_positive(epochs, "--epochs")
     check_model_name(model)
     if data is not None:
         check_data_flags(data, train_subset=train_subset)
+    from ..uncertainty import get_calibrator
+
+    for m in methods:
+        try:
+            get_calibrator(m)
+        except ValueError:
+            raise ValueError(
+                f"--method: expected names from {list(CALIBRATORS)}, got {m!r}"
+            ) from None
     out = check_out_dir(out)
     if logits is not None:
         if test is None:
@@ -207,51 +230,92 @@ def calibrate_cmd(
             seed=seed,
             quiet=quiet,
         )
+    if "platt" in methods and z_val.shape[1] != 2:
+        raise ValueError(
+            f"--method: platt is for binary problems, these logits have {z_val.shape[1]} classes"
+        )
+    import warnings
+
     import numpy as np
 
-    from ..functional import softmax
-    from ..metrics import nll, plot_reliability_diagram
-    from ..uncertainty import TemperatureScaling
+    from ..uncertainty import compare_calibrators, format_calibration_table
 
     echo(source)
-    ts = TemperatureScaling().fit(z_val, y_val)
-    y_test = np.asarray(y_test)
-    before, after = softmax(np.asarray(z_test, dtype=np.float64), 1), ts.predict_proba(z_test)
-    val_before = nll(softmax(np.asarray(z_val, dtype=np.float64), 1), y_val)
-    val_after = nll(ts.predict_proba(z_val), y_val)
-    table = _calibration_table(before, after, y_test, n_bins)
-    echo(f"fitted temperature T = {ts.temperature_:.4f} on {len(y_val)} validation samples")
     if len(y_val) < 500:
         warn(
-            f"the temperature is fitted on only {len(y_val)} validation samples; "
-            "its test metrics can be worse than the identity's"
+            f"the calibrators are fitted on only {len(y_val)} validation samples"
+            + (
+                "; the cross-validated check keeps the identity where they do not help"
+                if cv
+                else ""
+            )
         )
-    echo(f"{'test metric':<14}{'before':>10}{'after':>10}")
-    for key in ["accuracy"] + [n for n, _ in _metrics()]:
-        echo(f"{key:<14}{table['before'][key]:>10.4f}{table['after'][key]:>10.4f}")
-    if table["after"]["NLL"] > table["before"]["NLL"]:
-        warn(
-            f"temperature scaling made the test NLL worse ({table['before']['NLL']:.4f} -> "
-            f"{table['after']['NLL']:.4f}; validation NLL {val_before:.4f} -> {val_after:.4f})"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fall-backs are marked in the table
+        rows = compare_calibrators(
+            methods,
+            val_logits=z_val,
+            val_labels=y_val,
+            test_logits=z_test,
+            test_labels=y_test,
+            ci=ci,
+            n_boot=n_boot,
+            cv=cv or None,
+            n_bins=n_bins,
+            seed=seed,
         )
+    echo(
+        format_calibration_table(
+            rows,
+            title=f"{len(y_val)} validation / {len(y_test)} test samples; "
+            f"{100 * ci:g}% bootstrap intervals over the test samples ({n_boot} resamples)",
+        )
+    )
+    fitted = [
+        r for r in rows if r["fitted"] and r["method"] != "identity" and r["cv_nll"] is not None
+    ]
+    best = min(fitted, key=lambda r: r["cv_nll"]) if fitted else None
+    if best is not None:
+        echo(f"chosen by validation CV NLL: {best['method']} ({best['cv_nll']:.4f})")
+    else:
+        echo("no calibrator beats the identity on validation: keep the model's own probabilities")
+    for r in rows:
+        if r["method"] != "identity" and r["nll"][0] > rows[0]["nll"][0]:
+            warn(
+                f"{r['method']} makes the test NLL worse ({rows[0]['nll'][0]:.4f} -> {r['nll'][0]:.4f})"
+            )
+    from ..functional import softmax
+    from ..io import atomic_write_json
+    from ..metrics import plot_reliability_diagram
     from ..report import plt, save_figure
 
-    fig, axes = plt().subplots(1, 2, figsize=(8.4, 4.2))
-    plot_reliability_diagram(
-        before, y_test, n_bins, ax=axes[0], title=f"before: ECE {100 * table['before']['ECE']:.2f}%"
-    )
-    plot_reliability_diagram(
-        after,
-        y_test,
-        n_bins,
-        ax=axes[1],
-        title=f"after T={ts.temperature_:.2f}: ECE {100 * table['after']['ECE']:.2f}%",
-    )
-    save_figure(fig, out / "reliability.png")
-    from ..io import atomic_write_json
+    y_test = np.asarray(y_test)
+    before = softmax(np.asarray(z_test, dtype=np.float64), 1)
+    fig, axes = plt().subplots(1, 2, figsize=(9.6, 4.8))
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # empty bins of the band
+    plot_reliability_diagram(before, y_test, n_bins, ax=axes[0], title="identity")
+    if best is not None:
+        from ..uncertainty import fit_calibrator
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cal = fit_calibrator(
+                best["method"], logits=z_val, labels=y_val, cv=cv or None, seed=seed
+            )
+        after = cal.predict_proba(logits=z_test)
+        plot_reliability_diagram(after, y_test, n_bins, ax=axes[1], title=best["method"])
+    else:
+        axes[1].axis("off")
+    save_figure(fig, out / "reliability.png")
     atomic_write_json(
         out / "summary.json",
-        {"source": source, "temperature": ts.temperature_, "n_bins": n_bins, **table},
+        {
+            "source": source,
+            "n_val": int(len(y_val)),
+            "n_test": int(len(y_test)),
+            "ci": ci,
+            "chosen": None if best is None else best["method"],
+            "rows": rows,
+        },
     )
     echo(f"wrote {out}/reliability.png, {out}/summary.json")
