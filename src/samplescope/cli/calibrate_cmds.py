@@ -127,6 +127,7 @@ CALIBRATORS = (
     "vector",
     "matrix",
     "dirichlet",
+    "dirichlet_cv",
     "ets",
     "histogram",
     "isotonic",
