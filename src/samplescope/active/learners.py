@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .._validation import check_choice, check_integer, check_num_classes, check_positive
-from ..data.split import DataSplit
+from ..data.split import DataSplit, as_split
 from ..functional import label_nll, softmax
 from ..models import split_head
 from ..training import fit
@@ -33,6 +33,14 @@ from .bayes_last_layer import BayesianLastLayer
 from .mc import deterministic_probs, mc_probs
 
 __all__ = ["MCDropoutLearner", "LastLayerLearner"]
+
+
+def _check_test_labels(test: DataSplit, num_classes: int) -> None:
+    if len(test) and int(test.y.max()) >= num_classes:
+        raise ValueError(
+            f"test: expected labels in [0, {num_classes}) (the model's classes), "
+            f"got labels up to {int(test.y.max())}"
+        )
 
 
 class MCDropoutLearner:
@@ -229,7 +237,9 @@ class MCDropoutLearner:
 
     def evaluate(self, test: DataSplit, seed: int) -> dict[str, float]:
         """Test accuracy and NLL (MC-averaged predictive for a Bayesian learner)."""
+        test = as_split(test)
         pbar = self.probs(test, seed).mean(axis=0)
+        _check_test_labels(test, pbar.shape[1])
         acc = float((pbar.argmax(1) == test.y).mean())
         nll = float(label_nll(pbar, test.y).mean())
         return {"accuracy": acc, "nll": nll}
@@ -279,8 +289,10 @@ class LastLayerLearner(MCDropoutLearner):
         return acquisition.fn(p[None], rng), p, p[None]
 
     def evaluate(self, test: DataSplit, seed: int) -> dict[str, float]:
+        test = as_split(test)
         f = self.features(test)
         mean, var = self.head.predict(f)
+        _check_test_labels(test, mean.shape[1])
         return {
             "accuracy": float((mean.argmax(1) == test.y).mean()),
             "rmse": self.head.rmse(f, test.y),
