@@ -1,8 +1,9 @@
-"""Offline data sets, user data adapters and corruption tools (label noise, imbalance)."""
+"""Offline data sets, the user's own files (:func:`read_data`), corruption tools (label noise, imbalance)."""
 
 from .imbalance import imbalanced_counts, make_imbalanced
 from .loaders import DATA_ENV, DatasetInfo, data_dir, dataset_file, list_datasets, load_dataset
 from .noise import ASYMMETRIC_MAPS, NOISE_KINDS, inject_label_noise, transition_matrix
+from .readers import read_data
 from .split import (
     Dataset,
     DataSplit,
@@ -11,15 +12,18 @@ from .split import (
     from_arrays,
     from_torch_dataset,
 )
+from .user_data import USER_DATA_KINDS, UserData
 
 __all__ = [
     "ASYMMETRIC_MAPS",
     "DATA_ENV",
     "NOISE_KINDS",
+    "USER_DATA_KINDS",
     "Dataset",
     "DatasetInfo",
     "DataSplit",
     "IndexedTorchDataset",
+    "UserData",
     "as_split",
     "data_dir",
     "dataset_file",
@@ -30,5 +34,6 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "make_imbalanced",
+    "read_data",
     "transition_matrix",
 ]
