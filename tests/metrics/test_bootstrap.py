@@ -124,6 +124,11 @@ def test_bad_input() -> None:
         calibration_report(p, y, ci=0.0)
     with pytest.raises(ValueError, match="n_boot"):
         bootstrap_ci(nll, p, y, n_boot=0)
+    for bad in (float("nan"), 1.5, True, "10"):
+        with pytest.raises(ValueError, match="n_boot"):
+            bootstrap_ci(nll, p, y, n_boot=bad)
+    with pytest.raises(ValueError, match="n_bins"):
+        calibration_report(p, y, n_bins=float("nan"))
     with pytest.raises(ValueError, match="method"):
         bootstrap_ci(nll, p, y, method="bca")
     with pytest.raises(ValueError, match="metric_fn"):

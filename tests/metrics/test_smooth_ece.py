@@ -125,3 +125,7 @@ def test_reliability_curve_of_a_calibrated_model() -> None:
         smooth_reliability_curve(p, y, n_boot=-1)
     with pytest.raises(ValueError, match="n_points"):
         smooth_reliability_curve(p, y, n_points=1)
+    with pytest.raises(ValueError, match="n_points"):
+        smooth_reliability_curve(p, y, n_points=float("nan"))
+    with pytest.raises(ValueError, match="n_boot"):
+        smooth_reliability_curve(p, y, n_boot=float("nan"))

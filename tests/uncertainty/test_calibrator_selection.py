@@ -106,6 +106,8 @@ def test_select_calibrator_picks_the_lowest_cv_nll() -> None:
     z, y = _data(60, 4, 5)
     picked = select_calibrator(["matrix", "histogram", "isotonic"], logits=z, labels=y, cv=3)
     assert isinstance(picked, IdentityCalibrator)
+    with pytest.raises(ValueError, match=r"calibrators\[1\]: unknown calibrator 'nope'"):
+        select_calibrator(["ts", "nope"], logits=z, labels=y)
     with pytest.raises(ValueError, match="calibrators: expected a non-empty list"):
         select_calibrator("ts", logits=z, labels=y)  # type: ignore[arg-type]
 
@@ -188,8 +190,25 @@ def test_compare_bad_input_names_the_split() -> None:
         )
     with pytest.raises(ValueError, match="val_logits: expected exactly one"):
         compare_calibrators(["ts"], val_labels=yv, test_logits=zv, test_labels=yv)
-    with pytest.raises(ValueError, match="name: unknown calibrator 'tz'"):
+    with pytest.raises(ValueError, match=r"methods\[0\]: unknown calibrator 'tz'"):
         compare_calibrators(["tz"], val_logits=zv, val_labels=yv, test_logits=zv, test_labels=yv)
+    with pytest.raises(ValueError, match="n_boot: expected an integer"):
+        compare_calibrators(
+            ["ts"],
+            val_logits=zv,
+            val_labels=yv,
+            test_logits=zv,
+            test_labels=yv,
+            n_boot=float("nan"),
+        )
+    with pytest.raises(ValueError, match="ci_method"):
+        compare_calibrators(
+            ["ts"], val_logits=zv, val_labels=yv, test_logits=zv, test_labels=yv, ci_method="bca"
+        )
+    with pytest.raises(ValueError, match="rows: row 0 is not a compare_calibrators row"):
+        format_calibration_table([{"method": "ts"}])
+    with pytest.raises(ValueError, match="rows: expected a non-empty list"):
+        format_calibration_table([])
     with pytest.raises(ValueError, match="methods: expected a non-empty list"):
         compare_calibrators([], val_logits=zv, val_labels=yv, test_logits=zv, test_labels=yv)
 

@@ -79,6 +79,9 @@ def test_register_a_new_calibrator() -> None:
         np.testing.assert_allclose(q.sum(1), 1)
         with pytest.raises(ValueError, match="already registered"):
             register_calibrator("sharpen_test", Sharpen)
+        for bad in ("", 3, None):
+            with pytest.raises(ValueError, match="name: expected a non-empty string"):
+                register_calibrator(bad, Sharpen)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="cls: expected a Calibrator subclass"):
             register_calibrator("not_one", dict)  # type: ignore[arg-type]
     finally:
@@ -227,3 +230,11 @@ def test_calibrated_data_stays_calibrated(name: str) -> None:
     assert np.mean(np.abs(q - p)) < (0.03 if binned else 0.01)
     assert ece(q, yt) <= ece(p, yt) + 0.015
     assert nll(q, yt) <= nll(p, yt) + (0.05 if binned else 0.005)
+
+
+def test_calibrated_model_names_the_unfitted_scaler() -> None:
+    from samplescope.models import mlp
+    from samplescope.uncertainty import CalibratedModel
+
+    with pytest.raises(NotFittedError, match="scaler: the TemperatureScaling is not fitted"):
+        CalibratedModel(mlp(4, 3), TemperatureScaling())

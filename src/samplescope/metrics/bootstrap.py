@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_fraction, check_labels, check_probs
+from .._validation import check_choice, check_fraction, check_integer, check_labels, check_probs
 from .calibration import (
     _adaptive_ece_core,
     _brier_core,
@@ -85,8 +85,7 @@ def _check_ci_args(ci: float, n_boot: int, method: str = "percentile") -> float:
     ci = check_fraction(ci, "ci", inclusive_high=False)
     if ci <= 0:
         raise ValueError(f"ci: expected a level in (0, 1), got {ci!r}")
-    if int(n_boot) != n_boot or n_boot < 1:
-        raise ValueError(f"n_boot: expected a positive integer, got {n_boot!r}")
+    check_integer(n_boot, "n_boot", minimum=1)
     return ci
 
 
@@ -102,8 +101,9 @@ def _intervals(
     """Point value and percentile interval of each ``fn(p, y)``, all on the same resamples."""
     rng = np.random.default_rng(seed)
     n = len(y)
-    vals = {k: np.empty(int(n_boot)) for k in fns}
-    for b in range(int(n_boot)):
+    n_boot = int(n_boot)
+    vals = {k: np.empty(n_boot) for k in fns}
+    for b in range(n_boot):
         idx = rng.integers(0, n, n)
         pb, yb = p[idx], y[idx]
         for k, fn in fns.items():
@@ -189,8 +189,7 @@ def calibration_report(
     p = check_probs(probs)
     y = check_labels(labels, num_classes=p.shape[1], n=p.shape[0])
     ci = _check_ci_args(ci, n_boot, method)
-    if int(n_bins) != n_bins or n_bins < 1:
-        raise ValueError(f"n_bins: expected a positive integer, got {n_bins!r}")
+    n_bins = check_integer(n_bins, "n_bins", minimum=1)
     names = list(REPORT_MEASURES if measures is None else measures)
     unknown = [m for m in names if m not in _MEASURES]
     if unknown or not names:

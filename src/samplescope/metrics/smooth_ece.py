@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from .._validation import check_fraction, check_labels, check_positive, check_probs, check_scores
+from .._validation import (
+    check_fraction,
+    check_integer,
+    check_labels,
+    check_positive,
+    check_probs,
+    check_scores,
+)
 from ._common import check_binary
 
 __all__ = ["smooth_ece", "smooth_ece_binary", "smooth_reliability_curve"]
@@ -206,10 +213,8 @@ def smooth_reliability_curve(
     p = check_probs(probs)
     y = check_labels(labels, num_classes=p.shape[1], n=p.shape[0])
     ci = check_fraction(ci, "ci", inclusive_high=False)
-    if int(n_points) != n_points or n_points < 2:
-        raise ValueError(f"n_points: expected an integer >= 2, got {n_points!r}")
-    if int(n_boot) != n_boot or n_boot < 0:
-        raise ValueError(f"n_boot: expected a non-negative integer, got {n_boot!r}")
+    n_points = check_integer(n_points, "n_points", minimum=2)
+    n_boot = check_integer(n_boot, "n_boot", minimum=0)
     f, hit = _top_label(p, y)
     value, s = _smooth_ece_core(f, hit, _check_sigma(sigma))
     t = np.linspace(0.0, 1.0, int(n_points))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from .calibrators.linear import VectorScaling
@@ -43,7 +44,11 @@ class CalibratedModel(nn.Module):
                 f"scaler: expected a fitted TemperatureScaling/VectorScaling, got "
                 f"{type(scaler).__name__}"
             )
-        scaler._require_fitted()
+        if not hasattr(scaler, "n_classes_"):
+            raise NotFittedError(
+                f"scaler: the {type(scaler).__name__} is not fitted yet: call "
+                "scaler.fit(logits, labels) on held-out data first"
+            )
         self.model = model
         self.scaler = scaler
 

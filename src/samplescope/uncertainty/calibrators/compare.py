@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import check_labels
+from ..._validation import check_choice, check_fraction, check_integer, check_labels
 from ...metrics import calibration_report
 from .base import Calibrator, IdentityCalibrator, resolve_input
 from .registry import calibrator_name, make_calibrator
@@ -94,7 +94,14 @@ def compare_calibrators(
         )
     vkind, va, vy = _split(val_logits, val_probs, val_labels, "val")
     tkind, ta, ty = _split(test_logits, test_probs, test_labels, "test", num_classes=va.shape[1])
-    cals = [make_calibrator(m) for m in methods]  # unknown names fail before any fitting
+    # every argument is checked before any fitting
+    cals = [make_calibrator(m, f"methods[{i}]") for i, m in enumerate(methods)]
+    check_fraction(ci, "ci", inclusive_high=False)
+    check_integer(n_boot, "n_boot", minimum=1)
+    check_integer(n_bins, "n_bins", minimum=1)
+    check_choice(ci_method, "ci_method", ("percentile", "basic"))
+    if cv is not None:
+        check_integer(cv, "cv", minimum=2, maximum=len(vy))
     cals = [IdentityCalibrator()] + [c for c in cals if not isinstance(c, IdentityCalibrator)]
     base = IdentityCalibrator().fit(**{tkind: ta}, labels=ty).predict_proba(**{tkind: ta})
     pred_before = base.argmax(1)
@@ -151,6 +158,22 @@ def format_calibration_table(rows: Sequence[dict[str, Any]], *, title: str | Non
     """
     head = ["method", "NLL", "ECE %", "smECE %", "Brier", "acc % before->after", "changed %",
             "AUROC", "AURC", "fit s"]  # fmt: skip
+    need = {
+        "method",
+        "accuracy",
+        "accuracy_before",
+        "argmax_changed",
+        "fit_seconds",
+        *COMPARE_MEASURES,
+    }
+    if isinstance(rows, (str, dict)) or not rows:
+        raise ValueError(
+            f"rows: expected a non-empty list of compare_calibrators rows, got {rows!r:.80}"
+        )
+    for i, r in enumerate(rows):
+        missing = sorted(need - set(r)) if isinstance(r, dict) else sorted(need)
+        if missing:
+            raise ValueError(f"rows: row {i} is not a compare_calibrators row (missing {missing})")
     body = []
     for r in rows:
         acc = r["accuracy"]

@@ -56,6 +56,10 @@ def register_calibrator(
 ) -> Any:
     """Register a :class:`Calibrator` subclass under ``name`` (usable as a decorator)."""
 
+    for what, n in [("name", name), *(("aliases", a) for a in aliases)]:
+        if not isinstance(n, str) or not n.strip():
+            raise ValueError(f"{what}: expected a non-empty string, got {n!r}")
+
     def deco(c: type[Calibrator]) -> type[Calibrator]:
         if not (isinstance(c, type) and issubclass(c, Calibrator)):
             raise ValueError(f"cls: expected a Calibrator subclass, got {c!r}")
@@ -114,16 +118,24 @@ def calibrator_name(cal: Calibrator) -> str:
     return type(cal).__name__
 
 
-def make_calibrator(spec: str | Calibrator) -> Calibrator:
-    """A fresh unfitted calibrator from a name or a (cloned) :class:`Calibrator` instance."""
+def make_calibrator(spec: str | Calibrator, name: str = "calibrator") -> Calibrator:
+    """A fresh unfitted calibrator from a name or a (cloned) :class:`Calibrator` instance.
+
+    Errors name the argument ``name`` (e.g. ``methods[2]``).
+    """
     from sklearn.base import clone
 
-    if isinstance(spec, str):
-        return get_calibrator(spec)
     if isinstance(spec, Calibrator):
         return clone(spec)
+    if isinstance(spec, str):
+        try:
+            return get_calibrator(spec)
+        except ValueError as exc:
+            if name == "calibrator":
+                raise
+            raise ValueError(f"{name}: {str(exc).removeprefix('name: ')}") from None
     raise ValueError(
-        f"calibrator: expected a name from {list_calibrators()} or a Calibrator, got "
+        f"{name}: expected a name from {list_calibrators()} or a Calibrator, got "
         f"{type(spec).__name__}"
     )
 

@@ -212,10 +212,10 @@ def select_calibrator(
     kind, a, y = _inputs(logits, probs, labels)
     folds, stratified = cv_folds(y, _check_cv(cv, len(y)), seed)
     cands: dict[str, Calibrator] = {}
-    for spec in ["identity", *calibrators]:
+    for i, spec in enumerate(["identity", *calibrators]):
+        cal = make_calibrator(spec, f"calibrators[{i - 1}]")
         key = spec if isinstance(spec, str) else repr(spec)
-        if key not in cands:
-            cands[key] = make_calibrator(spec)
+        cands.setdefault(key, cal)
     scores = {k: _nll(_oof(c, kind, a, y, folds), y) for k, c in cands.items()}
     chosen = min(scores, key=lambda k: scores[k])  # first minimum: the identity wins ties
     fitted = make_calibrator(cands[chosen]).fit(**{kind: a}, labels=y)
