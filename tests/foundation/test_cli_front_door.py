@@ -237,6 +237,26 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
         "--out": ["a.parquet"],
     },
     "report": {"--data": ["cifar10", "x.txt"], "--out": ["r.html"]},
+    "label-issues": {
+        "--data": ["cifar10", "", "/nonexistent/x.csv", "pyproject.toml"],
+        "--label": ["y", ""],
+        "--features": ["a,b", ","],
+        "--method": ["bogus", ""],
+        "--rank-by": ["nope"],
+        "--folds": ["1", "0", "x"],
+        "--repeats": ["0", "-1"],
+        "--epochs": ["0", "-1"],
+        "--model": ["vit"],
+        "--lr": ["0", "nan", "-1"],
+        "--batch-size": ["0"],
+        "--top": ["-1"],
+        "--format": ["xlsx"],
+        "--out": ["x.parquet", "/proc/nope/x"],
+        "--executor": ["threads", "process:0"],
+        "--workers": ["0"],
+        "--data-dir": ["/nonexistent/dir"],
+        "--seed": ["abc", "-1"],
+    },
 }
 # arguments placed before the bad one (a later repeat of a flag wins)
 BASE_ARGS: dict[str, list[str]] = {"calibrate": ["--data", "digits"], "report": ["t.parquet"]}

@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "active_cmds",
     "parallel_cmds",
     "audit_cmds",
+    "label_issues_cmds",
 )
 for _name in _COMMAND_MODULES:
     try:
