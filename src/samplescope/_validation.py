@@ -265,13 +265,17 @@ def check_integer(x: Any, name: str, *, minimum: int | None = 1, maximum: int | 
             ok = bool(np.isfinite(v)) and v == int(v)
         except (TypeError, ValueError):
             ok = False
-    lo = "-inf" if minimum is None else str(minimum)
-    hi = "inf" if maximum is None else str(maximum)
+    if maximum is None and minimum in (0, 1):
+        want = "a positive integer" if minimum == 1 else "a non-negative integer"
+    else:
+        lo = "-inf" if minimum is None else str(minimum)
+        hi = "inf" if maximum is None else str(maximum)
+        want = f"an integer in [{lo}, {hi}]"
     if not ok:
-        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {x!r}")
+        raise ValueError(f"{name}: expected {want}, got {x!r}")
     i = int(v)
     if (minimum is not None and i < minimum) or (maximum is not None and i > maximum):
-        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {x!r}")
+        raise ValueError(f"{name}: expected {want}, got {x!r}")
     return i
 
 

@@ -49,7 +49,7 @@ class ScoreTable:
         **measures: Any,
     ) -> ScoreTable:
         """Build a table; every measure is an ``(N,)`` array aligned with ``sample_id``."""
-        ids = check_ids(sample_id, "sample_id")
+        ids = check_ids(sample_id, "sample_id", unique=False)  # duplicates: the constructor says so
         n = len(ids)
         data: dict[str, Any] = {"sample_id": ids, "label": check_labels(label, "label", n=n)}
         if true_label is not None:

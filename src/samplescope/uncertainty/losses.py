@@ -78,7 +78,10 @@ def uanll(
     check_batch_logits(logits, labels)
     if not isinstance(s, torch.Tensor) or s.ndim not in (1, 2) or s.numel() != logits.shape[0]:
         got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
-        raise ValueError(f"s: expected ({logits.shape[0]},) or ({logits.shape[0]}, 1), got {got}")
+        raise ValueError(
+            f"s: expected {logits.shape[0]} values (one per sample), shape ({logits.shape[0]},) "
+            f"or ({logits.shape[0]}, 1), got {got}"
+        )
     s = s.reshape(-1)
     if s_min is not None:
         s_min = check_number(s_min, "s_min")

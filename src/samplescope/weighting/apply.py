@@ -48,7 +48,9 @@ def difficulty_from_table(
             )
         table = ScoreTable.load(table)
     if not isinstance(column, str) or column not in table.df.columns:
-        raise ValueError(f"column: expected one of {table.measures}, got {column!r}")
+        raise ValueError(
+            f"column: expected a column name of the table {table.measures}, got {column!r}"
+        )
     vals = table.column(column)
     ids = check_ids(sample_ids, "sample_ids")
     s = dict(zip(table.column("sample_id").tolist(), range(len(table)), strict=False))

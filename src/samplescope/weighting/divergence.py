@@ -79,7 +79,7 @@ def solve_for_chi2(
     w_hi = make_weights(hi)
     if _chi2(w_hi, direction) > cap:
         raise ValueError(
-            f"cap: {cap:g} is below the divergence {_chi2(w_hi, direction):.3g} "
+            f"cap: the χ² cap (chi2_cap) {cap:g} is below the divergence {_chi2(w_hi, direction):.3g} "
             f"reached at the largest temperature {hi:g}"
         )
     a, b = np.log(lo), np.log(hi)
