@@ -166,6 +166,10 @@ import samplescope.trust as T  # noqa: E402
 import samplescope.uncertainty as U  # noqa: E402
 import samplescope.weighting as W  # noqa: E402
 
+#: scratch folder of the file-based cases (removed at exit)
+_TMP = tempfile.mkdtemp(prefix="samplescope-fuzz-")
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
+
 # ---- metrics ---------------------------------------------------------------------------------
 
 for _f in (M.ece, M.mce, M.adaptive_ece, M.classwise_ece):
@@ -1230,6 +1234,27 @@ add(
     call=lambda split: Dt.IndexedTorchDataset(split)[0],
 )
 
+
+def _user_csv() -> str:
+    import pandas as pd
+
+    p = f"{_TMP}/user.csv"
+    pd.DataFrame({"a": V(), "b": V(seed=1), "label": Y()}).to_csv(p, index=False)
+    return p
+
+
+add(
+    "data.read_data",
+    Dt.read_data,
+    lambda: {"source": _USER_CSV, "label": "label", "features": ["a", "b"]},
+    {
+        "source": obj(bad=("/nonexistent/x.csv", f"{_TMP}/t.txt", 3, None, "nope")),
+        "label": name(bad=("nope", 3), optional=True),
+        "features": obj(bad=(["nope"], "a", 3, []), optional=True),
+    },
+    lambda res, kw: None,
+)
+
 # ---- io -------------------------------------------------------------------------------------------
 
 add(
@@ -1305,9 +1330,8 @@ add(
     lambda res, kw: None,
     call=_save_table,
 )
-_TMP = tempfile.mkdtemp(prefix="samplescope-fuzz-")
-atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 _TABLE_CSV = str(Io.ScoreTable.from_arrays(np.arange(N), Y(), loss=V()).save(f"{_TMP}/t.csv"))
+_USER_CSV = _user_csv()
 add(
     "io.ScoreTable.load",
     Io.ScoreTable,
@@ -2741,8 +2765,7 @@ for _f, _kw, _check in (
     add(f"functional.{_f.__name__}", _f, _kw, {}, _check)
 
 
-# ---- calibration (owned by the calibration work: crashes found here are xfail(strict) with the
-# reason, and reported; they are not fixed from this battery) ---------------------------------------
+# ---- calibration (owned by the calibration work; what this battery found there was fixed there) --
 
 _CAL_ARGS = {"logits": logits(), "labels": labels(C)}
 
@@ -2835,7 +2858,7 @@ add(
     "uncertainty.CalibratedModel",
     U.CalibratedModel,
     lambda: {"model": net(), "scaler": copy.deepcopy(_fitted_ts())},
-    {"model": _MODEL, "scaler": obj(bad=(None, 3, "ts"))},  # unfitted scaler: KNOWN_FAILURES
+    {"model": _MODEL, "scaler": obj(bad=(None, 3, "ts", U.TemperatureScaling()))},
     lambda res, kw: None,
     call=lambda model, scaler: U.CalibratedModel(model, scaler)(torch.as_tensor(X())),
 )
@@ -2872,8 +2895,8 @@ add(
     U.select_calibrator,
     lambda: {"calibrators": ["identity", _ts()], "logits": Z(), "labels": Y(), "cv": 2},
     {
-        "calibrators": obj(bad=([], None, 3, "ts")),
-        **_CAL_ARGS,  # ["nope"]: KNOWN_FAILURES
+        "calibrators": obj(bad=([], ["nope"], None, 3, "ts")),
+        **_CAL_ARGS,
         "cv": integer(bad=(1, 0, -1, 1.5, "2")),
     },
     lambda res, kw: None,
@@ -2890,13 +2913,13 @@ add(
         "n_boot": 5,
     },
     {
-        "methods": obj(bad=([], None, 3)),  # ["nope"]: KNOWN_FAILURES
+        "methods": obj(bad=([], ["nope"], None, 3)),
         "val_logits": logits(group="val"),
         "val_labels": labels(C, group="val"),
         "test_logits": logits(group="test"),
         "test_labels": labels(C, group="test"),
-        "n_boot": integer(bad=(0, -1, 1.5, "2")),
-    },  # NaN: KNOWN_FAILURES
+        "n_boot": integer(),
+    },
     lambda res, kw: None,
 )
 add(
@@ -2912,14 +2935,14 @@ add(
             n_boot=5,
         )
     },
-    {"rows": obj(bad=(None, 3, [1, 2]))},  # rows missing columns: KNOWN_FAILURES
+    {"rows": obj(bad=(None, 3, [1, 2], [{"nope": 1}]))},
     lambda res, kw: None,
 )
 add(
     "uncertainty.register_calibrator",
     U.register_calibrator,
     lambda: {"name": "fuzz_cal"},
-    {"name": name(bad=("ts",))},  # "", 3, None: KNOWN_FAILURES
+    {"name": name(bad=("", 3, None, "ts"))},
     lambda res, kw: None,
     call=lambda name: _restoring(
         _cal_registries(), lambda: U.register_calibrator(name, U.IdentityCalibrator)
@@ -2951,12 +2974,12 @@ add(
     "metrics.smooth_reliability_curve",
     M.smooth_reliability_curve,
     lambda: {"probs": P(), "labels": Y(), "n_points": 11, "n_boot": 5},
-    # n_boot=0: no band (documented); NaN: KNOWN_FAILURES
+    # n_boot=0: no band (documented)
     {
         "probs": probs(),
         "labels": labels(C),
-        "n_points": integer(bad=(0, -1, 1.5, "2")),
-        "n_boot": integer(bad=(-1, 1.5, "2")),
+        "n_points": integer(),
+        "n_boot": integer(bad=(-1, 1.5, float("nan"), "2")),
     },
     lambda res, kw: None,
 )
@@ -2968,7 +2991,7 @@ add(
         "metric_fn": obj(bad=(None, 3, "brier")),
         "probs": probs(),
         "labels": labels(C),
-        "n_boot": integer(bad=(0, -1, 1.5, "2")),  # NaN: KNOWN_FAILURES
+        "n_boot": integer(),
         "ci": fraction(bad=(0.0, 1.0, -0.1, float("nan"), "x")),
     },
     lambda res, kw: None,
@@ -2980,8 +3003,8 @@ add(
     {
         "probs": probs(),
         "labels": labels(C),
-        "n_boot": integer(bad=(0, -1, 1.5, "2")),
-        "n_bins": integer(bad=(0, -1, 1.5, "2")),  # NaN: KNOWN_FAILURES
+        "n_boot": integer(),
+        "n_bins": integer(),
         "measures": obj(bad=(["nope"], "ece", 3), optional=True),
     },
     lambda res, kw: None,
@@ -3036,6 +3059,8 @@ SKIP: dict[str, str] = {
     "by Transform.__call__ from validated inputs",
     "samplescope.trust.MethodResult": "result record of evaluate_methods (fuzzed)",
     "samplescope.data.DatasetInfo": "metadata record returned by list_datasets",
+    "samplescope.data.UserData": "result record returned by read_data (fuzzed)",
+    "samplescope.data.USER_DATA_KINDS": "constant tuple of kind names",
     "samplescope.data.list_datasets": "lists the built-in data sets; no arguments",
     # atomic file helpers: paths and objects, no arrays (covered by the io tests)
     "samplescope.io.atomic_path": "context manager over a path; no array input",
@@ -3126,106 +3151,6 @@ def test_corrupted_input_is_rejected_training(cid: str, data: st.DataObject) -> 
 def test_corrupted_input_is_rejected_training_full(cid: str, data: st.DataObject) -> None:
     """The training-based cases with as many examples as the fast ones (``-m slow``)."""
     _check_all_families(cid, data.draw)
-
-
-#: crashes found in code this battery may not fix (the calibration work owns it): each is one
-#: explicit corrupted call that must be rejected naming ``arg``; xfail(strict) until fixed there
-KNOWN_FAILURES: list[tuple[str, dict[str, Any], str, str]] = [
-    (
-        "uncertainty.select_calibrator",
-        {"calibrators": ["nope"]},
-        "calibrators",
-        "an unknown name in the list is reported as 'name: unknown calibrator'",
-    ),
-    (
-        "uncertainty.compare_calibrators",
-        {"methods": ["nope"]},
-        "methods",
-        "an unknown name in the list is reported as 'name: unknown calibrator'",
-    ),
-    (
-        "uncertainty.compare_calibrators",
-        {"n_boot": float("nan")},
-        "n_boot",
-        "n_boot=NaN: 'cannot convert float NaN to integer'",
-    ),
-    (
-        "metrics.bootstrap_ci",
-        {"n_boot": float("nan")},
-        "n_boot",
-        "n_boot=NaN: 'cannot convert float NaN to integer'",
-    ),
-    (
-        "metrics.smooth_reliability_curve",
-        {"n_boot": float("nan")},
-        "n_boot",
-        "n_boot=NaN: 'cannot convert float NaN to integer'",
-    ),
-    (
-        "metrics.calibration_report",
-        {"n_bins": float("nan")},
-        "n_bins",
-        "n_bins=NaN: 'cannot convert float NaN to integer'",
-    ),
-    (
-        "uncertainty.format_calibration_table",
-        {"rows": [{"nope": 1}]},
-        "rows",
-        "rows without the expected columns: KeyError 'accuracy'",
-    ),
-    ("uncertainty.register_calibrator", {"name": ""}, "name", "an empty name is registered"),
-    (
-        "uncertainty.register_calibrator",
-        {"name": 3},
-        "name",
-        "a non-string name: AttributeError 'int' object has no attribute 'lower'",
-    ),
-    (
-        "uncertainty.register_calibrator",
-        {"name": None},
-        "name",
-        "name=None: AttributeError 'NoneType' object has no attribute 'lower'",
-    ),
-    (
-        "metrics.smooth_reliability_curve",
-        {"n_points": float("nan")},
-        "n_points",
-        "n_points=NaN: 'cannot convert float NaN to integer'",
-    ),
-    (
-        "metrics.calibration_report",
-        {"n_boot": float("nan")},
-        "n_boot",
-        "n_boot=NaN: 'cannot convert float NaN to integer'",
-    ),
-    (
-        "uncertainty.CalibratedModel",
-        {"scaler": U.TemperatureScaling()},
-        "scaler",
-        "an unfitted scaler: the not-fitted message names TemperatureScaling, not scaler",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("cid", "override", "arg"),
-    [
-        pytest.param(c, o, a, id=f"{c}-{a}-{i}", marks=pytest.mark.xfail(strict=True, reason=r))
-        for i, (c, o, a, r) in enumerate(KNOWN_FAILURES)
-    ],
-)
-def test_known_failure(cid: str, override: dict[str, Any], arg: str) -> None:
-    case = CASES[cid]
-    kw = {**case.make(), **override}
-    EXAMPLES[cid] += 1
-    try:
-        res = _run(case, kw)
-    except ValueError as exc:
-        assert _named(str(exc), (arg,)), (
-            f"{cid}: {override} gave a ValueError not naming {arg}: {exc}"
-        )
-    else:
-        pytest.fail(f"{cid}: accepted {override} and returned {res!r:.200}")
 
 
 def test_every_public_name_is_covered() -> None:
