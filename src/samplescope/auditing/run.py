@@ -241,7 +241,8 @@ def _compute(
         "trust_name": trust_name,
         "trust_auroc": aurocs,
         "estimated_issues": int(np.sum(cols["is_label_issue"])),
-        "estimated_issues_per_class": [int(v) for v in issues.per_class],
+        "estimated_issues_per_class": [int(v) for v in issues.issues_per_class],
+        "label_issue_method": f"count {issues.count}, ranked by {issues.rank_by}",
         "notes": [
             f"trust = {trust_name}, the best of {len(aurocs) or 1} scores by AUROC of the "
             "held-out correctness on these samples"

@@ -75,13 +75,17 @@ def load_audit_data(
         raise ValueError("noise: injected noise and subsets are for the built-in data sets only")
     from ..data import read_data
 
-    ud = read_data(data, label=label)
+    ud = read_data(data, label=label, data_dir=data_dir)
+    features = None
+    if ud.kind == "tabular" and ud.raw is not None:
+        features = ud.raw.drop(columns=[c for c in [ud.label_column] if c in ud.raw])
     return AuditData(
         ud.name,
         ud.split,
         len(ud.class_names),
         [str(n) for n in ud.class_names],
-        ud.description,
+        f"{ud.name} ({ud.kind}): {len(ud.split)} samples, {len(ud.class_names)} classes, "
+        f"from {ud.source}",
         images=ud.split.x if ud.kind == "image" else None,
-        features=ud.features if ud.kind == "tabular" else None,
+        features=features,
     )
