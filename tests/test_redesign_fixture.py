@@ -68,7 +68,7 @@ def _compare(got: pd.DataFrame, want: pd.DataFrame, exact: bool) -> None:
             assert abs(roc_auc_score(y, a) - roc_auc_score(y, b)) < 1e-3, col
 
 
-MAIN_JOB = [  # the README main job (first command of the README)
+MAIN_JOB = [  # the README main job before issue 15 (now the audit): samplescope difficulty ...
     "difficulty",
     "--data",
     "digits",

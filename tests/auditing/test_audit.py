@@ -29,7 +29,7 @@ def result(tmp_path_factory):
 
 def test_one_joined_table(result) -> None:
     df = result.table.df
-    assert COLUMNS <= set(df.columns), COLUMNS - set(df.columns)
+    assert set(df.columns) >= COLUMNS, COLUMNS - set(df.columns)
     assert len(df) == 1347 and df["sample_id"].is_unique
     assert df["label_quality"].between(0, 1).all()
     flagged = df[df.is_label_issue]

@@ -121,7 +121,7 @@ def _gallery(
     for pos, r in flagged.iterrows():
         given = _name(class_names, r["label"])
         sugg = _name(class_names, r["suggested_label"]) if "suggested_label" in r else "?"
-        q = f"quality {r['label_quality']:.3f}" if "label_quality" in r else ""
+        q = f"quality {r['label_quality']:.3g}" if "label_quality" in r else ""
         if images is not None:
             body = f'<img alt="sample {int(r["sample_id"])}" src="{figs.thumbnail(images[pos])}">'
         elif features is not None:
