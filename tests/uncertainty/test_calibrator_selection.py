@@ -192,7 +192,7 @@ def test_compare_bad_input_names_the_split() -> None:
         compare_calibrators(["ts"], val_labels=yv, test_logits=zv, test_labels=yv)
     with pytest.raises(ValueError, match=r"methods\[0\]: unknown calibrator 'tz'"):
         compare_calibrators(["tz"], val_logits=zv, val_labels=yv, test_logits=zv, test_labels=yv)
-    with pytest.raises(ValueError, match="n_boot: expected an integer"):
+    with pytest.raises(ValueError, match="n_boot: expected a positive integer"):
         compare_calibrators(
             ["ts"],
             val_logits=zv,
