@@ -64,9 +64,7 @@ def test_score_pool_npy_deterministic(tmp_path):
 
 
 def test_score_pool_bad_inputs(tmp_path):
-    r = runner.invoke(
-        app, ["score-pool", "--pool", "pool.txt", "--out", str(tmp_path / "a")]
-    )
+    r = runner.invoke(app, ["score-pool", "--pool", "pool.txt", "--out", str(tmp_path / "a")])
     assert r.exit_code != 0 and "pool: expected synthetic:N" in str(r.exception)
     r = runner.invoke(app, ["score-pool", "--executor", "threads"])
     assert r.exit_code != 0 and "executor: expected one of" in str(r.exception)
