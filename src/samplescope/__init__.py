@@ -20,6 +20,11 @@ __version__ = "0.1.0"
 
 # public name -> the sub-package (relative to samplescope) that defines it
 _EXPORTS: dict[str, str] = {
+    # metrics
+    "calibration_report": "metrics",
+    "smooth_ece": "metrics",
+    # labels
+    "find_label_issues": "labels",
     # auditing
     "audit": "auditing",
     # active
@@ -29,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "list_acquisitions": "active",
     "register_acquisition": "active",
     # data
+    "read_data": "data",
     "DataSplit": "data",
     "Dataset": "data",
     "from_arrays": "data",
@@ -75,6 +81,11 @@ _EXPORTS: dict[str, str] = {
     "register_trust_loss": "trust",
     "trust_metrics": "trust",
     # uncertainty
+    "compare_calibrators": "uncertainty",
+    "fit_calibrator": "uncertainty",
+    "get_calibrator": "uncertainty",
+    "list_calibrators": "uncertainty",
+    "register_calibrator": "uncertainty",
     "TemperatureScaling": "uncertainty",
     "VectorScaling": "uncertainty",
     "decompose": "uncertainty",
@@ -93,6 +104,7 @@ _EXPORTS: dict[str, str] = {
 _SUBPACKAGES = (
     "active",
     "auditing",
+    "labels",
     "data",
     "difficulty",
     "executors",
@@ -119,6 +131,7 @@ if TYPE_CHECKING:  # static tools see the real objects
         inject_label_noise,
         load_dataset,
         make_imbalanced,
+        read_data,
     )
     from .difficulty import (
         AUM,
@@ -135,6 +148,8 @@ if TYPE_CHECKING:  # static tools see the real objects
     )
     from .executors import executor_context, run_tasks
     from .io import ScoreTable
+    from .labels import find_label_issues
+    from .metrics import calibration_report, smooth_ece
     from .models import default_model, gal_cnn, mlp, resnet, small_cnn
     from .scoring import stream_scores
     from .training import Callback, crossfit, evaluate, fit, fit_many, predict_logits
@@ -148,8 +163,13 @@ if TYPE_CHECKING:  # static tools see the real objects
     from .uncertainty import (
         TemperatureScaling,
         VectorScaling,
+        compare_calibrators,
         decompose,
+        fit_calibrator,
+        get_calibrator,
+        list_calibrators,
         predict_stochastic,
+        register_calibrator,
         train_ensemble,
     )
     from .weighting import (
@@ -181,7 +201,6 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "audit",
     "AUM",
     "ActionScore",
     "ActiveLoop",
@@ -196,15 +215,20 @@ __all__ = [
     "TrainingDynamics",
     "TrustOracle",
     "VectorScaling",
+    "audit",
+    "calibration_report",
     "chain",
     "chi2_divergence",
+    "compare_calibrators",
     "compute_measures",
     "crossfit",
     "decompose",
     "default_model",
     "evaluate",
     "executor_context",
+    "find_label_issues",
     "fit",
+    "fit_calibrator",
     "fit_many",
     "fit_weighted",
     "from_arrays",
@@ -212,12 +236,14 @@ __all__ = [
     "gal_cnn",
     "generalization_error",
     "get_acquisition",
+    "get_calibrator",
     "get_measure",
     "get_trust_loss",
     "get_weighting",
     "hard_first_weights",
     "inject_label_noise",
     "list_acquisitions",
+    "list_calibrators",
     "list_measures",
     "list_trust_losses",
     "list_weightings",
@@ -228,13 +254,16 @@ __all__ = [
     "per_sample_grad_norms",
     "predict_logits",
     "predict_stochastic",
+    "read_data",
     "register_acquisition",
+    "register_calibrator",
     "register_measure",
     "register_trust_loss",
     "register_weighting",
     "resnet",
     "run_tasks",
     "small_cnn",
+    "smooth_ece",
     "static_weights",
     "stream_scores",
     "train_ensemble",
