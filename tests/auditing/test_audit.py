@@ -68,10 +68,12 @@ def test_audit_cli(tmp_path) -> None:
     r = CliRunner().invoke(
         app,
         ["audit", "--data", "digits", "--noise", "0.1", "--train-subset", "300", "--epochs",
-         "5", "--samples", "3", "--quiet", "--out", str(tmp_path)],
+         "5", "--uncertainty", "mc_dropout", "--samples", "3", "--quiet", "--out", str(tmp_path)],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "estimated label issues" in r.output and "precision" in r.output
+    df = pd.read_parquet(tmp_path / "audit.parquet")
+    assert len(df) == 300 and (df.mutual_information >= 0).all()
     assert (tmp_path / "audit.parquet").is_file() and (tmp_path / "report.html").is_file()
     r = CliRunner().invoke(
         app, ["report", str(tmp_path / "audit.parquet"), "--data", "digits", "--out",

@@ -228,6 +228,7 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
         "--label": ["y"],  # only CSV / Parquet data have a label column
         "--model": ["vit", "/nonexistent/m.pt"],
         "--gen-error": ["slow"],
+        "--uncertainty": ["bayes"],
         "--epochs": ["0"],
         "--samples": ["0"],
         "--noise": ["1", "-0.5"],

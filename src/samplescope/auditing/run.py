@@ -8,7 +8,11 @@ One call trains what it needs and joins, per sample (rows aligned with the data)
   / ``oof_loss`` from cross-fitting (``gen_error="fast"``: 2 folds × 2 repeats, the cost of
   about two full trainings; ``"kfold"``: Zhou's 5 folds × 3 repeats);
 - **uncertainty**: ``predictive_entropy`` (total), ``expected_entropy`` (aleatoric),
-  ``mutual_information`` (epistemic) of ``samples`` MC-dropout passes of the trained model;
+  ``mutual_information`` (epistemic) — by default of the held-out ensemble, the ``R``
+  out-of-fold predictions of each sample by models trained on different random halves
+  (Zhou et al.'s epistemic estimate; free once cross-fitted); with
+  ``uncertainty="mc_dropout"`` of ``samples`` MC-dropout passes of a dropout model trained
+  on every sample (in-sample, and every fit then uses that dropout model);
 - **held-out prediction**: ``oof_pred`` and ``oof_correct`` (the argmax of the mean
   out-of-fold probabilities, by models that never saw the sample);
 - **trust**: ``confidence_calibrated``, the max-prob of the out-of-fold probabilities after
@@ -85,6 +89,7 @@ def audit(
     model: str = "auto",
     gen_error: str = "fast",
     epochs: int | None = None,
+    uncertainty: str = "ensemble",
     samples: int = 20,
     seed: int = 0,
     noise: float = 0.0,
@@ -100,12 +105,15 @@ def audit(
     Args:
         data / label: what :func:`samplescope.auditing.load_audit_data` reads (``label``: the
             label column of a CSV / Parquet file).
-        model: ``auto`` | ``mlp`` | ``cnn`` | ``gal_cnn`` | ``resnet`` (with dropout for MC
-            dropout: an MLP gets dropout 0.5, ``auto`` on images is Gal's CNN), or the path of
-            a ``model.pt`` whose architecture is retrained.
+        model: ``auto`` | ``mlp`` | ``cnn`` | ``gal_cnn`` | ``resnet`` (``auto``: an MLP for
+            8×8 inputs, the small CNN otherwise; with ``uncertainty="mc_dropout"`` an MLP gets
+            dropout 0.5 and ``auto`` on images is Gal's CNN), or the path of a ``model.pt``
+            whose architecture is retrained.
         gen_error: ``"fast"`` (2 × 2 cross-fitting) or ``"kfold"`` (5 folds × 3 repeats).
         epochs: training epochs of every fit (default: 30 for digits-sized data, 3 otherwise).
-        samples: S, the MC-dropout passes.
+        uncertainty: ``"ensemble"`` (the held-out predictions of the cross-fitting repeats)
+            or ``"mc_dropout"``.
+        samples: S, the MC-dropout passes (``uncertainty="mc_dropout"``).
         noise / noise_kind / train_subset: corrupt a built-in data set (a demo with known
             flipped labels: the report then scores the flags against them).
         out: a folder; ``audit.parquet`` and ``report.html`` are written there.
@@ -113,6 +121,7 @@ def audit(
     from .._validation import check_choice, check_integer
 
     check_choice(gen_error, "gen_error", tuple(_GEN))
+    check_choice(uncertainty, "uncertainty", ("ensemble", "mc_dropout"))
     samples = check_integer(samples, "samples")
     if epochs is not None:
         epochs = check_integer(epochs, "epochs")
@@ -125,12 +134,14 @@ def audit(
         train_subset=train_subset,
         seed=seed,
     )
-    arch = _architecture(model, ad)
+    arch = _architecture(model, ad, need_dropout=uncertainty == "mc_dropout")
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    cols, summary = _compute(ad, arch, gen_error, epochs, samples, seed, executor, progress)
+    cols, summary = _compute(
+        ad, arch, gen_error, epochs, uncertainty, samples, seed, executor, progress
+    )
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     table = _join(ad, cols)
     res = AuditResult(table, ad, summary)
@@ -151,7 +162,7 @@ def audit(
     return res
 
 
-def _architecture(model: str, ad: AuditData) -> dict[str, Any]:
+def _architecture(model: str, ad: AuditData, *, need_dropout: bool) -> dict[str, Any]:
     from ..models import load_model, model_spec
 
     if isinstance(model, (str, os.PathLike)) and str(model).endswith(".pt"):
@@ -162,7 +173,7 @@ def _architecture(model: str, ad: AuditData) -> dict[str, Any]:
                 f"{list(ad.split.x.shape[1:])}"
             )
         return spec
-    return model_spec(model, ad.split.x.shape[1:], ad.num_classes, need_dropout=True)
+    return model_spec(model, ad.split.x.shape[1:], ad.num_classes, need_dropout=need_dropout)
 
 
 def _compute(
@@ -170,6 +181,7 @@ def _compute(
     arch: dict[str, Any],
     gen_error: str,
     epochs: int | None,
+    uncertainty: str,
     samples: int,
     seed: int,
     executor: Any,
@@ -219,14 +231,19 @@ def _compute(
         else cross_val_predict_proba("ts", probs=p_oof, labels=y, cv=5, seed=seed)
     )
     cols["confidence_calibrated"] = q.max(1)
-    mc = predict_stochastic(res.model, split, "mc_dropout", samples=samples, seed=seed)
-    cols.update(decompose(mc))
+    if uncertainty == "mc_dropout":
+        stoch = predict_stochastic(res.model, split, "mc_dropout", samples=samples, seed=seed)
+        what = f"{samples} MC-dropout passes of the model trained on every sample"
+    else:
+        stoch = res.gen.oof_probs  # (R, N, C): each from models that never saw the sample
+        what = f"the {repeats} held-out predictions of the cross-fitting repeats"
+    cols.update(decompose(stoch))
     trust_name, cols["trust"], aurocs = _trust_scores(
         correct,
         {
             "calibrated max-prob": cols["confidence_calibrated"],
-            "minus predictive entropy (MC)": -cols["predictive_entropy"],
-            "minus mutual information (MC)": -cols["mutual_information"],
+            "minus predictive entropy": -cols["predictive_entropy"],
+            "minus mutual information": -cols["mutual_information"],
         },
     )
     issues = find_label_issues(y, probs=p_oof, num_classes=c)
@@ -235,6 +252,7 @@ def _compute(
         "epochs": ep,
         "gen_error": f"{gen_error}: {repeats} x {folds}-fold cross-fitting",
         "model": arch,
+        "uncertainty": what,
         "oof_accuracy": float(correct.mean()),
         "ece": float(ece(q, y)),
         "temperature_scaling": "identity (did not improve CV NLL)" if fell_back else "cross-fitted",
@@ -249,7 +267,7 @@ def _compute(
             + (f" ({', '.join(f'{k} {v:.3f}' for k, v in aurocs.items())})" if aurocs else ""),
             *[f"calibration: {w.message}" for w in caught],
             f"held-out = out-of-fold predictions of {repeats} x {folds}-fold cross-fitting; "
-            f"{ep} epochs per fit; {samples} MC-dropout passes",
+            f"{ep} epochs per fit; uncertainty from {what}",
         ],
     }
     return cols, summary

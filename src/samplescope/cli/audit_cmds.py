@@ -66,7 +66,12 @@ def audit_cmd(
         "auto",
         "--model",
         help="auto | mlp | cnn | gal_cnn | resnet | a model.pt to retrain "
-        "(auto: an MLP with dropout 0.5 for 8x8 inputs, Gal's CNN otherwise)",
+        "(auto: an MLP for 8x8 inputs, the small CNN otherwise; with --uncertainty "
+        "mc_dropout an MLP with dropout 0.5 or Gal's CNN)",
+    ),  # fmt: skip
+    uncertainty: str = typer.Option(
+        "ensemble", "--uncertainty", help="ensemble (the held-out predictions of the "
+        "cross-fitting repeats, free) | mc_dropout (--samples passes of a dropout model)",
     ),  # fmt: skip
     gen_error: str = typer.Option(
         "fast", "--gen-error", help="fast (2 folds x 2 repeats) | kfold (5 folds x 3 repeats)"
@@ -96,6 +101,7 @@ def audit_cmd(
         raise ValueError("--label: only CSV and Parquet files have a label column")
     _check_model(model)
     check_choice(gen_error, ("fast", "kfold"), "--gen-error")
+    check_choice(uncertainty, ("ensemble", "mc_dropout"), "--uncertainty")
     check_choice(noise_kind, NOISE_KINDS, "--noise-kind")
     if not (0.0 <= noise < 1.0):
         raise ValueError(f"--noise: expected a rate in [0, 1), got {noise!r}")
@@ -113,6 +119,7 @@ def audit_cmd(
             label=label,
             model=model,
             gen_error=gen_error,
+            uncertainty=uncertainty,
             epochs=epochs,
             samples=samples,
             seed=seed,
