@@ -2875,7 +2875,8 @@ add(
     "labels.find_label_issues",
     Lb.find_label_issues,
     lambda: {"labels": Y(), "probs": P()},
-    {"labels": labels(C), "probs": probs()},
+    # (N, C) or (R, N, C) probabilities (averaged over R) are both valid
+    {"labels": labels(C), "probs": Arg("array", ndims=(2, 3), classes=True, simplex=True)},
     lambda res, kw: None,
 )
 add(
