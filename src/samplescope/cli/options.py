@@ -34,7 +34,8 @@ MODEL_HELP = "auto | mlp | cnn | gal_cnn | resnet (auto: MLP for 8x8 inputs, sma
 
 # flag -> meaning; the README "Command-line vocabulary" table is this, row for row.
 VOCABULARY: dict[str, str] = {
-    "--data": "built-in data set: digits | mnist | fashion-mnist",
+    "--data": "built-in data set: digits | mnist | fashion-mnist (audit, label-issues, report:"
+    " also a .csv/.parquet/.npz/.npy file or an image folder)",
     "--data-dir": "folder holding the data files (default $SAMPLESCOPE_DATA_DIR)",
     "--train-subset": "train on a random subset of this many training samples",
     "--noise": "label-noise rate in [0, 1) of the training labels",
