@@ -34,7 +34,18 @@ over-counts more and the mixture much more (the clean-score distribution has a h
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from .._validation import (
+    check_array,
+    check_labels,
+    check_num_classes,
+    check_probs,
+    check_scores,
+    check_simplex,
+)
 
 __all__ = [
     "COUNT_METHODS",
@@ -55,7 +66,7 @@ COUNT_METHODS = ("posterior", "confident_joint", "mixture")
 # --------------------------------------------------------------------------------------------
 
 
-def noise_transition(probs: np.ndarray) -> np.ndarray:
+def _noise_transition(probs: np.ndarray) -> np.ndarray:
     """Estimated noise transition ``T`` ``(C, C)``, ``T[i, j] ≈ P(ỹ = j | y* = i)``.
 
     Row ``i`` is the mean of ``probs`` over the samples whose argmax is ``i`` (an
@@ -72,7 +83,7 @@ def noise_transition(probs: np.ndarray) -> np.ndarray:
     return T / T.sum(axis=1, keepdims=True)
 
 
-def clean_posterior(probs: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _clean_posterior(probs: np.ndarray, T: np.ndarray) -> np.ndarray:
     """``p* = T^{-T} p̃`` per row (least squares), clipped at 0 and renormalised ``(N, C)``."""
     P = np.linalg.lstsq(T.T, probs.T, rcond=None)[0].T
     P = np.clip(P, 0.0, None)
@@ -80,7 +91,7 @@ def clean_posterior(probs: np.ndarray, T: np.ndarray) -> np.ndarray:
     return np.where(s > 0, P / np.where(s > 0, s, 1.0), probs)
 
 
-def error_posterior(
+def _error_posterior(
     labels: np.ndarray, probs: np.ndarray, T: np.ndarray | None = None
 ) -> np.ndarray:
     """Per-sample probability that the given label is wrong ``(N,)`` in [0, 1].
@@ -89,8 +100,8 @@ def error_posterior(
     :func:`clean_posterior` and ``T`` from :func:`noise_transition` unless given.
     """
     if T is None:
-        T = noise_transition(probs)
-    P = clean_posterior(probs, T)
+        T = _noise_transition(probs)
+    P = _clean_posterior(probs, T)
     num = P * T[:, labels].T  # (N, C): p*_i(x_n) T[i, ỹ_n]
     den = num.sum(axis=1)
     rows = np.arange(len(labels))
@@ -98,9 +109,9 @@ def error_posterior(
     return np.clip(1.0 - keep, 0.0, 1.0)
 
 
-def count_posterior(labels: np.ndarray, probs: np.ndarray, num_classes: int) -> np.ndarray:
+def _count_posterior(labels: np.ndarray, probs: np.ndarray, num_classes: int) -> np.ndarray:
     """Expected issues per class ``(C,)``: the summed :func:`error_posterior` of each class."""
-    return np.bincount(labels, weights=error_posterior(labels, probs), minlength=num_classes)
+    return np.bincount(labels, weights=_error_posterior(labels, probs), minlength=num_classes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,7 +119,9 @@ def count_posterior(labels: np.ndarray, probs: np.ndarray, num_classes: int) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def confident_joint(labels: np.ndarray, probs: np.ndarray, *, calibrate: bool = True) -> np.ndarray:
+def _confident_joint(
+    labels: np.ndarray, probs: np.ndarray, *, calibrate: bool = True
+) -> np.ndarray:
     """The confident joint ``C[ỹ, y*]`` ``(C, C)`` of Northcutt et al. (2021), eq. 1-2.
 
     Thresholds ``t_j`` = mean ``p̃_j`` over the samples labelled ``j`` (a class without
@@ -133,9 +146,9 @@ def confident_joint(labels: np.ndarray, probs: np.ndarray, *, calibrate: bool = 
     return J / max(J.sum(), 1e-12) * n.sum()
 
 
-def count_confident_joint(labels: np.ndarray, probs: np.ndarray, num_classes: int) -> np.ndarray:
+def _count_confident_joint(labels: np.ndarray, probs: np.ndarray, num_classes: int) -> np.ndarray:
     """Issues per class ``(C,)``: ``n_c - C[c, c]`` of the calibrated :func:`confident_joint`."""
-    J = confident_joint(labels, probs)
+    J = _confident_joint(labels, probs)
     n = np.bincount(labels, minlength=num_classes).astype(np.float64)
     return np.clip(n - J.diagonal(), 0.0, None)
 
@@ -192,7 +205,7 @@ def _em_two(s: np.ndarray, iters: int = 200, tol: float = 1e-8) -> tuple[np.ndar
     return r, float(bic1 - bic2)
 
 
-def mixture_posterior(labels: np.ndarray, scores: np.ndarray, num_classes: int) -> np.ndarray:
+def _mixture_posterior(labels: np.ndarray, scores: np.ndarray, num_classes: int) -> np.ndarray:
     """Per-sample responsibility of the high-score component ``(N,)`` in [0, 1], per class.
 
     A class keeps zeros unless it has at least 10 samples and BIC prefers two components to
@@ -216,8 +229,102 @@ def mixture_posterior(labels: np.ndarray, scores: np.ndarray, num_classes: int) 
     return out
 
 
-def count_mixture(labels: np.ndarray, scores: np.ndarray, num_classes: int) -> np.ndarray:
+def _count_mixture(labels: np.ndarray, scores: np.ndarray, num_classes: int) -> np.ndarray:
     """Issues per class ``(C,)``: the summed :func:`mixture_posterior` of each class."""
     return np.bincount(
-        labels, weights=mixture_posterior(labels, scores, num_classes), minlength=num_classes
+        labels, weights=_mixture_posterior(labels, scores, num_classes), minlength=num_classes
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points: validate once, then call the trusting helpers above
+# --------------------------------------------------------------------------------------------
+
+
+def _labels_probs(
+    labels: Any, probs: Any, num_classes: Any = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    P = check_probs(probs, "probs")
+    C = P.shape[1]
+    if num_classes is not None:
+        C = check_num_classes(num_classes)
+        if P.shape[1] != C:
+            raise ValueError(f"probs: expected {C} columns (num_classes), got shape {P.shape}")
+    y = check_labels(labels, "labels", num_classes=C, n=len(P))
+    return y, P, C
+
+
+def noise_transition(probs: Any) -> np.ndarray:
+    """Estimated noise transition ``T`` ``(C, C)``, ``T[i, j] ≈ P(ỹ = j | y* = i)``.
+
+    Row ``i`` is the mean of ``probs`` ``(N, C)`` over the samples whose argmax is ``i`` (an
+    anchor-point estimate over the whole predicted class); a class the model never predicts
+    gets the identity row. Rows sum to 1. Raises ``ValueError`` naming ``probs``.
+    """
+    return _noise_transition(check_probs(probs, "probs"))
+
+
+def error_posterior(labels: Any, probs: Any, T: Any = None) -> np.ndarray:
+    """Per-sample probability that the given label is wrong ``(N,)`` in [0, 1].
+
+    ``q_n = 1 - p*_{ỹ}(x_n) T[ỹ_n, ỹ_n] / Σ_i p*_i(x_n) T[i, ỹ_n]`` with ``p* = T^{-T} p̃``
+    (clipped, renormalised) and ``T`` ``(C, C)`` (rows on the simplex) from
+    :func:`noise_transition` unless given.
+    """
+    y, P, C = _labels_probs(labels, probs)
+    if T is not None:
+        T = check_array(T, "T", ndim=2)
+        if T.shape != (C, C):
+            raise ValueError(f"T: expected shape ({C}, {C}) (C x C), got {T.shape}")
+        check_simplex(T, "T")
+    return _error_posterior(y, P, T)
+
+
+def count_posterior(labels: Any, probs: Any, num_classes: Any = None) -> np.ndarray:
+    """Expected issues per class ``(C,)``: the summed :func:`error_posterior` of each class."""
+    y, P, C = _labels_probs(labels, probs, num_classes)
+    return _count_posterior(y, P, C)
+
+
+def confident_joint(labels: Any, probs: Any, *, calibrate: bool = True) -> np.ndarray:
+    """The confident joint ``C[ỹ, y*]`` ``(C, C)`` of Northcutt et al. (2021), eq. 1-2.
+
+    Thresholds ``t_j`` = mean ``p̃_j`` over the samples labelled ``j`` (a class without
+    samples gets ``t_j = 2``: nothing counts into it). A sample counts into row ``ỹ``, column
+    ``argmax_{j: p̃_j ≥ t_j} p̃_j`` (the paper's rule; cleanlab takes the overall argmax when
+    two or more classes pass). The diagonal is at least 1 (as cleanlab). With ``calibrate``,
+    rows are rescaled to the given class counts and the whole to ``N`` (eq. 2).
+    """
+    y, P, _ = _labels_probs(labels, probs)
+    return _confident_joint(y, P, calibrate=bool(calibrate))
+
+
+def count_confident_joint(labels: Any, probs: Any, num_classes: Any = None) -> np.ndarray:
+    """Issues per class ``(C,)``: ``n_c - C[c, c]`` of the calibrated :func:`confident_joint`."""
+    y, P, C = _labels_probs(labels, probs, num_classes)
+    return _count_confident_joint(y, P, C)
+
+
+def _labels_scores(
+    labels: Any, scores: Any, num_classes: Any
+) -> tuple[np.ndarray, np.ndarray, int]:
+    C = check_num_classes(num_classes)
+    s = check_scores(scores, "scores")
+    y = check_labels(labels, "labels", num_classes=C, n=len(s))
+    return y, s, C
+
+
+def mixture_posterior(labels: Any, scores: Any, num_classes: Any) -> np.ndarray:
+    """Per-sample responsibility of the high-score component ``(N,)`` in [0, 1], per class.
+
+    ``scores`` ``(N,)``: higher = more likely wrong. A class keeps zeros unless it has at
+    least 10 samples and BIC prefers two components to one. The high component is the
+    label-issue one and may not hold more than half of its class (label noise above 50% in a
+    class is not identifiable). Within a class the result is made non-decreasing in the score.
+    """
+    return _mixture_posterior(*_labels_scores(labels, scores, num_classes))
+
+
+def count_mixture(labels: Any, scores: Any, num_classes: Any) -> np.ndarray:
+    """Issues per class ``(C,)``: the summed :func:`mixture_posterior` of each class."""
+    return _count_mixture(*_labels_scores(labels, scores, num_classes))

@@ -51,7 +51,13 @@ def _split_of(data: Any) -> tuple[DataSplit, int | None]:
 
 def _classes(split: DataSplit, declared: int | None, num_classes: int | None) -> int:
     if num_classes is not None:
-        return check_integer(num_classes, "num_classes", minimum=2)
+        c = check_integer(num_classes, "num_classes", minimum=2)
+        top = int(split.y.max()) if len(split) else -1
+        if top >= c:  # checked before any training
+            raise ValueError(
+                f"num_classes: expected more than the largest label of data ({top}), got {c}"
+            )
+        return c
     if declared is not None:
         return int(declared)
     return max(int(split.y.max()) + 1, 2)

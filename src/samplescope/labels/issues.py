@@ -35,6 +35,7 @@ import numpy as np
 from .._validation import (
     check_array,
     check_choice,
+    check_ids,
     check_labels,
     check_logits,
     check_num_classes,
@@ -44,13 +45,11 @@ from .._validation import (
 )
 from ..functional import softmax
 from ..io.scores import ScoreTable
-from .counts import (
-    COUNT_METHODS,
-    count_confident_joint,
-    count_posterior,
-    error_posterior,
-    mixture_posterior,
-)
+from .counts import COUNT_METHODS
+from .counts import _count_confident_joint as count_confident_joint
+from .counts import _count_posterior as count_posterior
+from .counts import _error_posterior as error_posterior
+from .counts import _mixture_posterior as mixture_posterior
 from .scores import RANK_BY, combine_scores, issue_score
 
 __all__ = ["LABEL_ISSUE_COLUMNS", "LabelIssues", "find_label_issues"]
@@ -124,7 +123,9 @@ class LabelIssues:
         ``class_names`` (one per class) adds ``label_name`` and ``suggested_label_name``.
         """
         n = len(self)
-        ids = np.arange(n) if sample_id is None else sample_id
+        ids = np.arange(n) if sample_id is None else check_ids(sample_id, "sample_id", n=n)
+        if true_labels is not None:
+            true_labels = check_labels(true_labels, "true_labels", n=n)
         table = ScoreTable.from_arrays(
             ids,
             self.labels,
@@ -136,15 +137,25 @@ class LabelIssues:
         df.insert(df.columns.get_loc("label_quality"), "is_label_issue", self.is_label_issue)
         df.insert(df.columns.get_loc("label_quality") + 1, "suggested_label", self.suggested_label)
         if class_names is not None:
-            names = [str(c) for c in class_names]
-            if len(names) != self.num_classes:
-                raise ValueError(
-                    f"class_names: expected {self.num_classes} names (one per class), got {len(names)}"
-                )
+            names = self._class_names(class_names)
             arr = np.asarray(names + [""], dtype=object)  # -1 (no suggestion) -> ""
             df["label_name"] = arr[self.labels]
             df["suggested_label_name"] = arr[self.suggested_label]
         return table
+
+    def _class_names(self, class_names: Any) -> list[str]:
+        if isinstance(class_names, (str, bytes)) or not isinstance(
+            class_names, (Sequence, np.ndarray)
+        ):
+            raise ValueError(
+                f"class_names: expected a sequence of {self.num_classes} names, got {class_names!r}"
+            )
+        names = [str(c) for c in class_names]
+        if len(names) != self.num_classes:
+            raise ValueError(
+                f"class_names: expected {self.num_classes} names (one per class), got {len(names)}"
+            )
+        return names
 
     def summary(self, class_names: Sequence[str] | None = None) -> Any:
         """Per-class DataFrame: ``class``, ``given`` count, ``flagged``, ``estimated``, ``rate``."""
@@ -152,7 +163,7 @@ class LabelIssues:
 
         given = np.bincount(self.labels, minlength=self.num_classes)
         names = (
-            [str(c) for c in class_names]
+            self._class_names(class_names)
             if class_names is not None
             else list(map(str, range(self.num_classes)))
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .counts import error_posterior
+from .counts import _error_posterior as error_posterior
 
 __all__ = ["RANK_BY", "class_zscore", "combine_scores", "issue_score"]
 
