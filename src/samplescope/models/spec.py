@@ -26,7 +26,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .nets import gal_cnn, mlp, resnet, small_cnn
+from .._validation import check_num_classes
+from .nets import _input_shape, gal_cnn, mlp, resnet, small_cnn
 
 __all__ = [
     "MODEL_FORMAT",
@@ -61,12 +62,12 @@ def resolve_kind(
     ``need_dropout`` ``"gal_cnn"`` for images (the MLP then gets dropout 0.5, see
     :func:`model_spec`). Unknown kinds raise ``ValueError`` naming ``model``.
     """
-    shape = tuple(int(s) for s in input_shape)
+    shape = _input_shape(input_shape)
     if kind in (None, "auto"):
         if _is_small(shape):
             return "mlp"
         return "gal_cnn" if need_dropout else "cnn"
-    if kind not in MODEL_KINDS:
+    if not isinstance(kind, str) or kind not in MODEL_KINDS:
         raise ValueError(f"model: expected auto or one of {list(MODEL_KINDS)}, got {kind!r}")
     if kind != "mlp" and len(shape) != 3:
         raise ValueError(f"model: {kind!r} needs (C, H, W) image inputs, got input shape {shape}")
@@ -86,6 +87,7 @@ def model_spec(
     With ``need_dropout`` and an MLP, ``dropout`` defaults to 0.5 (MC dropout needs it).
     """
     resolved = resolve_kind(kind, input_shape, need_dropout=need_dropout)
+    num_classes = check_num_classes(num_classes)
     allowed = _OPTIONS[resolved]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
@@ -94,25 +96,41 @@ def model_spec(
         )
     if need_dropout and resolved == "mlp":
         options.setdefault("dropout", 0.5)
-    if num_classes < 2:
-        raise ValueError(f"num_classes: expected >= 2, got {num_classes}")
-    return {
+    spec = {
         "kind": resolved,
-        "input_shape": [int(s) for s in input_shape],
-        "num_classes": int(num_classes),
+        "input_shape": list(_input_shape(input_shape)),
+        "num_classes": num_classes,
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()},
     }
+    try:  # the option values are checked by the factory itself (cheap: no forward pass)
+        _build(spec)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"options: {exc}") from None
+    return spec
 
 
 def build_model(spec: dict[str, Any]) -> nn.Module:
-    """The untrained network a spec describes."""
+    """The untrained network a spec describes (``ValueError`` naming ``spec`` if it is bad)."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"spec: expected a dict (see model_spec), got {type(spec).__name__}")
     for key in ("kind", "input_shape", "num_classes"):
         if key not in spec:
             raise ValueError(f"spec: expected a {key!r} entry, got keys {sorted(spec)}")
-    kind = resolve_kind(spec["kind"], spec["input_shape"])
-    shape = tuple(int(s) for s in spec["input_shape"])
-    c = int(spec["num_classes"])
-    opts = dict(spec.get("options") or {})
+    opts = spec.get("options") or {}
+    if not isinstance(opts, dict):
+        raise ValueError(f"spec: expected a dict of options, got {opts!r}")
+    try:
+        checked = model_spec(spec["kind"], spec["input_shape"], spec["num_classes"], **opts)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"spec: {exc}") from None
+    return _build(checked)
+
+
+def _build(spec: dict[str, Any]) -> nn.Module:
+    kind = spec["kind"]
+    shape = tuple(spec["input_shape"])
+    c = spec["num_classes"]
+    opts = dict(spec["options"])
     if kind == "mlp":
         if "hidden" in opts:
             opts["hidden"] = tuple(opts["hidden"])
@@ -121,18 +139,25 @@ def build_model(spec: dict[str, Any]) -> nn.Module:
         return small_cnn(c, shape[0], shape[1], **opts)
     if kind == "gal_cnn":
         return gal_cnn(c, shape[0], shape[1])
-    return resnet(int(opts.get("depth", 20)), c, shape[0], int(opts.get("width", 16)))
+    return resnet(opts.get("depth", 20), c, shape[0], opts.get("width", 16))
 
 
 def save_model(model: nn.Module, path: str | Path, spec: dict[str, Any]) -> Path:
     """Write ``model``'s weights and its ``spec`` to ``path`` (atomically, ``torch.save``)."""
-    build_model(spec).load_state_dict(model.state_dict())  # the spec must fit the weights
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model: expected an nn.Module, got {type(model).__name__}")
+    try:  # the spec must fit the weights
+        build_model(spec).load_state_dict(model.state_dict())
+    except RuntimeError as exc:
+        raise ValueError(f"spec: does not fit the model's weights ({exc})") from None
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"path: expected a file in an existing folder, got {str(path)!r}")
     payload = {
         "format": MODEL_FORMAT,
         "spec": json.dumps(spec, sort_keys=True),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    path = Path(path)
     # atomic: write a temporary file beside the target, then rename (models sit below io)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -160,10 +185,12 @@ def load_model(path: str | Path, *, flag: str = "model_path") -> tuple[nn.Module
             f"{flag}: {str(path)!r} holds no architecture (a bare state dict, or not a "
             f"samplescope model); expected a file written by samplescope train / save_model"
         )
-    spec = json.loads(payload["spec"])
-    net = build_model(spec)
     try:
+        spec = json.loads(payload["spec"])
+        net = build_model(spec)
         net.load_state_dict(payload["state_dict"])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{flag}: {str(path)!r} holds a broken model spec ({exc})") from None
     except RuntimeError as exc:
         raise ValueError(f"{flag}: weights do not match the stored spec {spec} ({exc})") from None
     return net, spec

@@ -22,9 +22,10 @@ def split_head(model: nn.Module) -> tuple[nn.Sequential, nn.Linear]:
     last Linear (there should be none) are not allowed.
     """
     seq = _require_sequential(model, "split off its linear head")
-    if not isinstance(seq[-1], nn.Linear):
+    if len(seq) == 0 or not isinstance(seq[-1], nn.Linear):
         raise ValueError(
-            f"model: expected the last layer to be nn.Linear, got {type(seq[-1]).__name__}"
+            "model: expected the last layer to be nn.Linear, got "
+            f"{type(seq[-1]).__name__ if len(seq) else 'no layers'}"
         )
     return seq[:-1], seq[-1]
 
@@ -43,4 +44,6 @@ def split_at_first_dropout(model: nn.Module) -> tuple[nn.Sequential, nn.Sequenti
 
 def has_dropout(model: nn.Module) -> bool:
     """Whether any sub-module is a dropout layer."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model: expected an nn.Module, got {type(model).__name__}")
     return any(isinstance(m, _DROPOUTS) for m in model.modules())
