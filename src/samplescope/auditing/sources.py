@@ -44,15 +44,23 @@ def load_audit_data(
     seed: int = 0,
 ) -> AuditData:
     """Read ``data``; for a built-in name, optionally subset it and flip ``noise`` of its labels."""
-    from .._validation import check_fraction
-    from ..data import DataSplit, inject_label_noise, load_dataset
+    from .._validation import check_choice, check_fraction, check_integer
+    from ..data import NOISE_KINDS, DataSplit, inject_label_noise, load_dataset
 
     check_fraction(noise, "noise", inclusive_high=False)
+    check_choice(noise_kind, "noise_kind", NOISE_KINDS)
+    if train_subset is not None:
+        train_subset = check_integer(train_subset, "train_subset")
+    builtin = isinstance(data, str) and data in BUILTIN
+    if not builtin and noise > 0:
+        raise ValueError("noise: injected noise is for the built-in data sets only")
+    if not builtin and train_subset is not None:
+        raise ValueError("train_subset: subsets are for the built-in data sets only")
     if isinstance(data, DataSplit):
         c = int(data.y.max()) + 1
         return AuditData("arrays", data, c, [str(i) for i in range(c)], f"{len(data)} samples",
                          images=data.x if data.x.ndim >= 3 else None)  # fmt: skip
-    if isinstance(data, str) and data in BUILTIN:
+    if builtin:
         ds = load_dataset(data, data_dir)
         split = ds.train
         desc = [f"{ds.name}: the {len(split)} training samples"]
@@ -71,8 +79,6 @@ def load_audit_data(
             desc.append(f"{noise_kind} label noise {noise:g} injected ({int(noisy.sum())} flipped)")
         return AuditData(ds.name, split, ds.num_classes, [str(n) for n in ds.class_names],
                          "; ".join(desc), images=split.x)  # fmt: skip
-    if noise > 0 or train_subset is not None:
-        raise ValueError("noise: injected noise and subsets are for the built-in data sets only")
     from ..data import read_data
 
     ud = read_data(data, label=label, data_dir=data_dir)
