@@ -43,6 +43,7 @@ from .strategies import (
     Arg,
     Case,
     array,
+    assert_finite,
     binary,
     corruption,
     data,
@@ -76,6 +77,9 @@ PUBLIC_MODULES = (
     "samplescope.uncertainty",
     "samplescope.data",
     "samplescope.io",
+    "samplescope.labels",
+    "samplescope.models",
+    "samplescope.auditing",
 )
 
 
@@ -1332,6 +1336,90 @@ add(
 )
 _TABLE_CSV = str(Io.ScoreTable.from_arrays(np.arange(N), Y(), loss=V()).save(f"{_TMP}/t.csv"))
 _USER_CSV = _user_csv()
+
+
+def _bad_user_files() -> tuple[str, ...]:
+    """Files and folders read_data must refuse (each with a ValueError naming source/label)."""
+    import os
+
+    import pandas as pd
+
+    d = f"{_TMP}/bad_user"
+    os.makedirs(d, exist_ok=True)
+    out = []
+
+    def csv(n: str, df: Any) -> None:
+        df.to_csv(f"{d}/{n}.csv", index=False)
+        out.append(f"{d}/{n}.csv")
+
+    csv("nan", pd.DataFrame({"a": [1.0, np.nan, 2.0, 3.0], "label": [0, 1, 0, 1]}))
+    csv("inf", pd.DataFrame({"a": [1.0, np.inf, 2.0, 3.0], "label": [0, 1, 0, 1]}))
+    csv("one_class", pd.DataFrame({"a": [1.0, 2.0, 3.0], "label": [0, 0, 0]}))
+    csv("no_label", pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0, 1, 0]}))
+    csv("no_features", pd.DataFrame({"label": [0, 1, 0]}))
+    # (a text feature column is one-hot encoded by design: not a bad file)
+    csv("nan_label", pd.DataFrame({"a": [1.0, 2.0, 3.0], "label": [0, None, 1]}))
+    with open(f"{d}/empty.csv", "w") as fh:
+        fh.write("")
+    out.append(f"{d}/empty.csv")
+    with open(f"{d}/header_only.csv", "w") as fh:
+        fh.write("a,label\n")
+    out.append(f"{d}/header_only.csv")
+    with open(f"{d}/t.txt", "w") as fh:
+        fh.write("a,label\n1,0\n2,1\n")
+    out.append(f"{d}/t.txt")
+    with open(f"{d}/garbage.parquet", "w") as fh:
+        fh.write("not parquet")
+    out.append(f"{d}/garbage.parquet")
+    np.savez(f"{d}/no_labels.npz", x=F())
+    np.savez(f"{d}/mismatch.npz", x=F(), y=Y(N - 1))
+    np.savez(f"{d}/nan.npz", x=np.full((N, D), np.nan), y=Y())
+    np.save(f"{d}/alone.npy", F())
+    with open(f"{d}/garbage.npz", "w") as fh:
+        fh.write("not npz")
+    out += [
+        f"{d}/{n}" for n in ("no_labels.npz", "mismatch.npz", "nan.npz", "alone.npy", "garbage.npz")
+    ]
+    os.makedirs(f"{d}/empty_folder", exist_ok=True)
+    os.makedirs(f"{d}/one_class_folder/cat", exist_ok=True)
+    _png(f"{d}/one_class_folder/cat/a.png")
+    os.makedirs(f"{d}/not_images/a", exist_ok=True)
+    os.makedirs(f"{d}/not_images/b", exist_ok=True)
+    for c in "ab":
+        with open(f"{d}/not_images/{c}/x.png", "w") as fh:
+            fh.write("not a png")
+    os.makedirs(f"{d}/empty_classes/a", exist_ok=True)
+    os.makedirs(f"{d}/empty_classes/b", exist_ok=True)
+    out += [f"{d}/{n}" for n in ("empty_folder", "one_class_folder", "not_images", "empty_classes")]
+    return tuple(out)
+
+
+def _png(path: str) -> None:
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(path)
+
+
+add(
+    "data.read_data[bad files]",
+    Dt.read_data,
+    lambda: {"source": _USER_CSV},
+    # a bad file is refused naming label or features where the fix lies there
+    {
+        "source": obj(
+            bad=(*_bad_user_files(), "", "/nonexistent/x.csv", 3, None),
+            aliases=("label", "features"),
+        )
+    },
+    lambda res, kw: assert_finite(res.split.x),
+)
+add(
+    "data.read_data[label]",
+    Dt.read_data,
+    lambda: {"source": _USER_CSV, "label": "label"},
+    {"label": name(bad=("nope", "", "a", 3))},  # "a": a float feature column, not labels
+    lambda res, kw: assert_finite(res.split.x),
+)
 add(
     "io.ScoreTable.load",
     Io.ScoreTable,
@@ -3021,6 +3109,318 @@ add(
 )
 
 
+# ---- labels: the count estimators, LabelIssues, training-based entry points -------------------
+
+_LP = {"labels": labels(C), "probs": probs()}
+_NC = integer(bad=(1, 0, -1, 1.5, "3"), optional=True)
+
+add(
+    "labels.noise_transition",
+    Lb.noise_transition,
+    lambda: {"probs": P()},
+    {"probs": probs()},
+    shape(C, C),
+)
+add(
+    "labels.error_posterior",
+    Lb.error_posterior,
+    lambda: {"labels": Y(), "probs": P(), "T": Lb.noise_transition(P(seed=1))},
+    {
+        **_LP,
+        # T is (C, C), not per sample: no "length"
+        "T": Arg("array", ndims=(2,), classes=True, simplex=True, group=None, optional=True),
+    },
+    vec(N),
+)
+add(
+    "labels.count_posterior",
+    Lb.count_posterior,
+    lambda: {"labels": Y(), "probs": P(), "num_classes": C},
+    {**_LP, "num_classes": _NC},
+    vec(C),
+)
+add(
+    "labels.confident_joint",
+    Lb.confident_joint,
+    lambda: {"labels": Y(), "probs": P()},
+    _LP,
+    shape(C, C),
+)
+add(
+    "labels.count_confident_joint",
+    Lb.count_confident_joint,
+    lambda: {"labels": Y(), "probs": P(), "num_classes": C},
+    {**_LP, "num_classes": _NC},
+    vec(C),
+)
+for _f, _chk in ((Lb.mixture_posterior, vec(30)), (Lb.count_mixture, vec(C))):
+    add(
+        f"labels.{_f.__name__}",
+        _f,
+        lambda: {"labels": Y(30), "scores": V(30), "num_classes": C},
+        {
+            "labels": labels(C),
+            "scores": array(1),
+            "num_classes": integer(bad=(1, 0, -1, 1.5, "3", None)),
+        },
+        _chk,
+    )
+
+
+def _issues() -> Any:
+    return Lb.find_label_issues(Y(), probs=P())
+
+
+add(
+    "labels.LabelIssues.to_table",
+    Lb.LabelIssues,
+    lambda: {
+        "sample_id": np.arange(N) + 3,
+        "true_labels": Y()[::-1].copy(),
+        "class_names": ["a", "b", "c"],
+    },
+    {
+        # the table's length is the result's (N): a shorter column is a mismatch
+        "sample_id": labels(None, optional=True),
+        "true_labels": labels(None, optional=True, aliases=("true_label",)),
+        "class_names": obj(bad=(["a"], 3, ["a", "b", "c", "d"])),
+    },
+    lambda res, kw: None,
+    call=lambda **kw: _issues().to_table(**kw),
+)
+add(
+    "labels.LabelIssues.summary",
+    Lb.LabelIssues,
+    lambda: {"class_names": ["a", "b", "c"]},
+    {"class_names": obj(bad=(["a"], 3, ["a", "b", "c", "d"]), optional=True)},
+    lambda res, kw: None,
+    call=lambda **kw: _issues().summary(**kw),
+)
+add(
+    "labels.LabelIssues.ranked",
+    Lb.LabelIssues,
+    lambda: {},
+    {},
+    lambda res, kw: None,
+    call=lambda: _issues().ranked(),
+)
+
+_LDATA = data(C)  # the default model is built from the data's shape: no fixed trailing axis
+_LTRAIN = {
+    "data": _LDATA,
+    "num_classes": integer(bad=(2, 1, 0, 1.5, "3"), optional=True),
+    "count": name(),
+    "epochs": _EPOCHS,
+    "batch_size": _BATCH,
+    "lr": positive(),
+}
+add(
+    "labels.label_issues_from_data",
+    Lb.label_issues_from_data,
+    lambda: {
+        "data": SPLIT(),
+        "num_classes": C,
+        "folds": 2,
+        "repeats": 1,
+        "epochs": 1,
+        "batch_size": 6,
+        "lr": 1e-2,
+        "count": "auto",
+        "rank_by": "auto",
+        "model_kind": "mlp",
+    },
+    {
+        **_LTRAIN,
+        "folds": integer(bad=(1, 0, -1, 1.5, "2", 13)),
+        "repeats": integer(),
+        "rank_by": name(),
+        "model_kind": name(optional=True, aliases=("model",)),
+    },
+    lambda res, kw: (
+        shape(N, C)(res.issues.probs, kw),
+        shape(1, N, C)(res.oof_logits, kw),
+        vec(N)(res.issues.label_quality, kw),
+    ),
+    slow=True,
+)
+add(
+    "labels.label_issues_one_run",
+    Lb.label_issues_one_run,
+    lambda: {
+        "data": SPLIT(),
+        "num_classes": C,
+        "epochs": 1,
+        "batch_size": 6,
+        "lr": 1e-2,
+        "count": "auto",
+        "rank_by": "margin",
+    },
+    {**_LTRAIN, "rank_by": name(bad=("nope", "", 3, None, "gen_error"))},
+    lambda res, kw: vec(N)(res.label_quality, kw),
+    slow=True,
+)
+
+# ---- models: specs, saving and loading, surgery ------------------------------------------------
+
+add(
+    "models.resolve_kind",
+    Md.resolve_kind,
+    lambda: {"kind": "auto", "input_shape": (1, 8, 8)},
+    {
+        "kind": name(bad=("nope", "", 3, "MLP"), optional=True, aliases=("model",)),
+        "input_shape": obj(bad=((), (0,), (-1,), (1.5,), "abc", None, 3)),
+    },
+    lambda res, kw: None,
+)
+add(
+    "models.model_spec",
+    Md.model_spec,
+    lambda: {"kind": "mlp", "input_shape": (1, 8, 8), "num_classes": C, "options": {"hidden": [4]}},
+    {
+        "kind": name(bad=("nope", "", 3), optional=True, aliases=("model",)),
+        "input_shape": obj(bad=((), (0,), (-1,), (1.5,), "abc", None, 3)),
+        "num_classes": integer(bad=(1, 0, -1, 1.5, 2.5, "2", None)),
+        "options": obj(
+            bad=(
+                {"nope": 1},
+                {"depth": 8},
+                {"hidden": "abc"},
+                {"hidden": [0]},
+                {"hidden": [1.5]},
+                {"dropout": 1.0},
+                {"dropout": float("nan")},
+                {"dropout": "x"},
+            )
+        ),
+    },
+    lambda res, kw: None,
+    call=lambda options, **kw: Md.model_spec(**kw, **options),
+)
+
+
+def _spec(**over: Any) -> dict[str, Any]:
+    s = {"kind": "mlp", "input_shape": [DX], "num_classes": C, "options": {"hidden": [8]}}
+    s.update(over)
+    return s
+
+
+_BAD_SPECS = (
+    None,
+    3,
+    "abc",
+    {},
+    {"kind": "mlp"},
+    _spec(kind="nope"),
+    _spec(kind=3),
+    _spec(kind="cnn"),  # a conv net on 1-D inputs
+    _spec(input_shape="abc"),
+    _spec(input_shape=[0]),
+    _spec(input_shape=3),
+    _spec(num_classes=1),
+    _spec(num_classes=1.5),
+    _spec(num_classes="3"),
+    _spec(options=3),
+    _spec(options={"nope": 1}),
+    _spec(options={"hidden": "abc"}),
+    _spec(kind="resnet", input_shape=[3, 8, 8], options={"depth": 9}),
+)
+add(
+    "models.build_model",
+    Md.build_model,
+    lambda: {"spec": _spec()},
+    {"spec": obj(bad=_BAD_SPECS)},
+    lambda res, kw: assert_finite(res(torch.zeros(2, DX))),
+)
+
+
+def _model_files() -> tuple[str, ...]:
+    """Files load_model must refuse: text, a bare state dict, wrong / broken payloads."""
+    d = f"{_TMP}/models"
+    import os
+
+    os.makedirs(d, exist_ok=True)
+    with open(f"{d}/text.pt", "w") as fh:
+        fh.write("not a torch file\n")
+    torch.save(net().state_dict(), f"{d}/bare.pt")
+    torch.save([1, 2, 3], f"{d}/list.pt")
+    torch.save({"format": Md.MODEL_FORMAT}, f"{d}/nospec.pt")
+    torch.save({"format": Md.MODEL_FORMAT, "spec": "{not json", "state_dict": {}}, f"{d}/json.pt")
+    torch.save({"format": Md.MODEL_FORMAT, "spec": "[1, 2]", "state_dict": {}}, f"{d}/list_spec.pt")
+    import json
+
+    good = json.dumps(_spec())
+    torch.save({"format": Md.MODEL_FORMAT, "spec": good, "state_dict": 3}, f"{d}/sd3.pt")
+    torch.save(
+        {"format": Md.MODEL_FORMAT, "spec": good, "state_dict": net(c=C + 1).state_dict()},
+        f"{d}/mismatch.pt",
+    )
+    Md.save_model(net(), f"{d}/good.pt", _spec())
+    names = ("text", "bare", "list", "nospec", "json", "list_spec", "sd3", "mismatch")
+    return tuple(f"{d}/{n}.pt" for n in names) + (f"{d}/missing.pt", d)
+
+
+_MODEL_FILES = _model_files()
+add(
+    "models.load_model",
+    Md.load_model,
+    lambda: {"path": f"{_TMP}/models/good.pt"},
+    {"path": obj(bad=(*_MODEL_FILES, 3, None), aliases=("model_path",))},
+    lambda res, kw: assert_finite(res[0](torch.zeros(2, DX))),
+)
+add(
+    "models.save_model",
+    Md.save_model,
+    lambda: {"model": net(), "path": f"{_TMP}/models/saved.pt", "spec": _spec()},
+    {
+        "model": obj(bad=(None, 3, "abc", net(c=C + 1), nn.Linear(DX, C))),
+        "path": obj(bad=(f"{_TMP}/no/such/folder/m.pt", 3, None)),
+        "spec": obj(bad=_BAD_SPECS + (_spec(options={"hidden": [16]}),)),
+    },
+    lambda res, kw: None,
+)
+for _f, _bad in (
+    (Md.split_head, (nn.Sequential(), nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2), nn.ReLU()))),
+    (Md.split_at_first_dropout, (nn.Sequential(), nn.Linear(2, 2), net())),
+    (Md.has_dropout, ()),  # any module, even an empty Sequential, has an answer
+):
+    add(
+        f"models.{_f.__name__}",
+        _f,
+        lambda: {"model": net(dropout=0.5)},
+        {"model": obj(bad=(None, 3, "abc", *_bad))},
+        lambda res, kw: None,
+    )
+
+# ---- auditing --------------------------------------------------------------------------------
+
+import samplescope.auditing as Au  # noqa: E402
+
+add(
+    "auditing.load_audit_data",
+    Au.load_audit_data,
+    lambda: {"data": "digits", "noise": 0.1, "train_subset": 50, "noise_kind": "symmetric"},
+    {
+        "data": obj(bad=("nope", "", 3, None, "/nonexistent/x.csv", f"{_TMP}/models/text.pt")),
+        "noise": fraction(bad=(-0.1, 1.0, 1.5, float("nan"), "x")),
+        "train_subset": integer(bad=(0, -1, 1.5, "2"), optional=True),
+        "noise_kind": name(bad=("nope", "", 3, None)),
+    },
+    lambda res, kw: assert_finite(res.split.x),
+)
+add(
+    "auditing.load_audit_data[file]",
+    Au.load_audit_data,
+    lambda: {"data": _USER_CSV, "label": "label", "noise": 0.0},
+    # noise / subsets are for the built-in data sets only
+    {
+        "label": name(bad=("nope", 3), optional=True),
+        "noise": fraction(bad=(0.1, -0.1, 1.5, float("nan"), "x")),
+        "train_subset": integer(bad=(5, 0, -1, 1.5, "2"), optional=True),
+    },
+    lambda res, kw: assert_finite(res.split.x),
+)
+
+
 # =============================================================================================
 # The battery
 # =============================================================================================
@@ -3056,6 +3456,12 @@ SKIP: dict[str, str] = {
     "samplescope.data.DATA_ENV": "constant: the environment variable name",
     "samplescope.data.NOISE_KINDS": "constant tuple of kind names",
     "samplescope.io.RESERVED_COLUMNS": "constant tuple of column names",
+    "samplescope.labels.COUNT_METHODS": "constant tuple of estimator names",
+    "samplescope.labels.LABEL_ISSUE_COLUMNS": "constant tuple of column names",
+    "samplescope.labels.RANK_BY": "constant tuple of ranking names",
+    "samplescope.models.MODEL_FORMAT": "constant: the model file format tag",
+    "samplescope.models.MODEL_KINDS": "constant tuple of architecture names",
+    "samplescope.auditing.AUDIT_MEASURES": "constant tuple of measure names",
     # base classes / protocols with no behaviour of their own to fuzz
     "samplescope.Callback": "base class of no-op training hooks; callbacks are fuzzed via fit",
     "samplescope.active.LabelOracle": "typing Protocol (no implementation)",
@@ -3070,6 +3476,11 @@ SKIP: dict[str, str] = {
     "by Transform.__call__ from validated inputs",
     "samplescope.trust.MethodResult": "result record of evaluate_methods (fuzzed)",
     "samplescope.data.DatasetInfo": "metadata record returned by list_datasets",
+    "samplescope.labels.CrossFitLabelIssues": "result record returned by "
+    "label_issues_from_data (fuzzed); its .issues is a LabelIssues (methods fuzzed)",
+    "samplescope.auditing.AuditData": "result record returned by load_audit_data (fuzzed)",
+    "samplescope.auditing.AuditResult": "result record returned by audit",
+    "samplescope.auditing.audit": "same object as samplescope.audit (see its entry)",
     "samplescope.data.UserData": "result record returned by read_data (fuzzed)",
     "samplescope.data.USER_DATA_KINDS": "constant tuple of kind names",
     "samplescope.data.list_datasets": "lists the built-in data sets; no arguments",
