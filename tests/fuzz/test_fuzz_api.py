@@ -3420,6 +3420,35 @@ add(
     lambda res, kw: assert_finite(res.split.x),
 )
 
+add(
+    "auditing.load_audit_data[split]",
+    Au.load_audit_data,
+    lambda: {"data": SPLIT(), "noise": 0.0},
+    {
+        "noise": fraction(bad=(0.1, -0.1, 1.5, float("nan"), "x")),
+        "train_subset": integer(bad=(5, 0, -1, 1.5, "2"), optional=True),
+    },
+    lambda res, kw: assert_finite(res.split.x),
+)
+add(
+    "auditing.audit",
+    Au.audit,
+    # a tiny split and one epoch (~3 s); every corruption must be refused before any training
+    lambda: {"data": SPLIT(24), "epochs": 1, "progress": False},
+    {
+        "data": obj(bad=(None, 3, "nope", "/nonexistent/x.csv"), aliases=("source",)),
+        "model": name(bad=("nope", "", 3, f"{_TMP}/models/text.pt", f"{_TMP}/models/missing.pt")),
+        "gen_error": name(),
+        "uncertainty": name(),
+        "samples": integer(bad=(0, -1, 1.5, float("nan"), "2", None)),
+        "epochs": integer(bad=(0, -1, 1.5, float("nan"), "2"), optional=True),
+        "noise": fraction(bad=(0.1, -0.1, 1.5, float("nan"), "x")),
+        "noise_kind": name(),
+    },
+    lambda res, kw: None,
+    slow=True,
+)
+
 
 # =============================================================================================
 # The battery
@@ -3429,8 +3458,6 @@ add(
 SKIP: dict[str, str] = {
     # sub-packages re-exported at the top level: fuzzed through their own __all__
     "samplescope.metrics": "module; samplescope.metrics.__all__ is fuzzed name by name",
-    "samplescope.audit": "trains several models on a data set; its inputs go through "
-    "load_audit_data / compute_measures (fuzzed) and the audit CLI's bad-value battery",
     "samplescope.list_calibrators": "lists registry names; takes only a boolean",
     # registries listing names (no input, or only a boolean/kind filter fuzzed elsewhere)
     "samplescope.list_acquisitions": "lists registry names; takes only booleans",
@@ -3480,7 +3507,6 @@ SKIP: dict[str, str] = {
     "label_issues_from_data (fuzzed); its .issues is a LabelIssues (methods fuzzed)",
     "samplescope.auditing.AuditData": "result record returned by load_audit_data (fuzzed)",
     "samplescope.auditing.AuditResult": "result record returned by audit",
-    "samplescope.auditing.audit": "same object as samplescope.audit (see its entry)",
     "samplescope.data.UserData": "result record returned by read_data (fuzzed)",
     "samplescope.data.USER_DATA_KINDS": "constant tuple of kind names",
     "samplescope.data.list_datasets": "lists the built-in data sets; no arguments",
