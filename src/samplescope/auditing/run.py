@@ -172,8 +172,21 @@ def _architecture(model: str, ad: AuditData, *, need_dropout: bool) -> dict[str,
                 f"model: {model} takes inputs {spec['input_shape']}, the data has "
                 f"{list(ad.split.x.shape[1:])}"
             )
-        return spec
-    return model_spec(model, ad.split.x.shape[1:], ad.num_classes, need_dropout=need_dropout)
+        if int(spec["num_classes"]) != ad.num_classes:
+            raise ValueError(
+                f"model: {model} has {spec['num_classes']} classes, the data {ad.num_classes}"
+            )
+    else:
+        spec = model_spec(model, ad.split.x.shape[1:], ad.num_classes, need_dropout=need_dropout)
+    if need_dropout:
+        from ..models import build_model, has_dropout
+
+        if not has_dropout(build_model(spec)):
+            raise ValueError(
+                f"model: {spec['kind']!r} has no dropout layer, which uncertainty='mc_dropout' "
+                "needs; use mlp, cnn or gal_cnn, or uncertainty='ensemble'"
+            )
+    return spec
 
 
 def _compute(
