@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from .options import DATA_NAMES, NOISE_KINDS
 if TYPE_CHECKING:
     from ..data import Dataset
 
-__all__ = ["PreparedData", "check_out_file", "echo", "prepare_data", "warn"]
+__all__ = ["PreparedData", "check_data_flags", "echo", "prepare_data", "warn"]
 
 
 def echo(msg: str = "") -> None:
@@ -111,25 +110,3 @@ def check_data_flags(
         raise ValueError(f"--imbalance: expected a head:tail ratio >= 1, got {imbalance!r}")
     if train_subset is not None and train_subset <= 0:
         raise ValueError(f"--train-subset: expected a positive count, got {train_subset}")
-
-
-def check_out_file(out: Path, suffixes: tuple[str, ...], flag: str = "--out") -> Path:
-    """Check a result path before any long work: its suffix, and that its folder can be made.
-
-    Returns the path; raises ``ValueError`` naming ``flag`` (wrong suffix, or a folder that
-    cannot be created or written, e.g. under ``/proc``).
-    """
-    out = Path(out)
-    if out.suffix.lower() not in suffixes:
-        raise ValueError(
-            f"{flag}: expected a file ending in {' or '.join(suffixes)}, got {str(out)!r}"
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(
-            f"{flag}: cannot create the folder {str(out.parent)!r} ({exc.strerror})"
-        ) from None
-    if not os.access(out.parent, os.W_OK):
-        raise ValueError(f"{flag}: the folder {str(out.parent)!r} is not writable")
-    return out
