@@ -1,0 +1,433 @@
+"""Candidates for a one-run generalization-error estimator vs the 5 × 4 K-fold reference (issue 14).
+
+Reference per setting: :func:`samplescope.difficulty.generalization_error` with 5 stratified
+folds × 4 repeats (``gen_error``; ``gen_bias`` / ``gen_variance`` also reported as rows) of
+the same model (MLP ``D-256-128-C``, the library's default MLP) and the same training
+(Adam, lr 1e-3, batch 128, the setting's epochs), stacked path where it wins.
+
+Candidates (higher = harder), each from the library where it exists:
+
+- one plain run + one eval pass: ``loss`` (final in-sample cross-entropy), ``margin``
+  (registry ``logits`` measures);
+- one run with the batch-source dynamics recorder (:class:`TrainingDynamics`, as
+  ``compute_measures`` attaches it): ``aum``, ``forgetting``, ``cartography_confidence``
+  (``1 - mean_e p_e[y]``), ``cartography_variability``;
+- one run with the eval-source recorder (:class:`ActionScore`, an eval pass over the training
+  split at every epoch end): ``action_score`` (Σ_e loss_e, the cumulative sample loss),
+  ``learning_time`` (first epoch after which the sample stays correctly classified, from the
+  recorder's per-epoch correctness ``correct_``; never learned = E), ``ckpt_ens_loss`` (loss
+  of the mean probabilities of the last 3 epoch-end checkpoints, from the same eval passes);
+- a short run of ``ceil(0.2 E)`` epochs: ``el2n_early`` = ``||softmax(z) - onehot(y)||_2``
+  (Paul et al. 2021, EL2N, computed here in the benchmark, one seed);
+- :func:`samplescope.training.crossfit` ``folds=2, repeats=1`` (the two half-data models
+  trained stacked in one run: the same number of sample-gradient steps as one training):
+  ``oof2_loss``; and ``folds=2, repeats=2``: ``gen_error_2x2`` (the decomposition's
+  ``gen_error`` over the 2 repeats);
+- ``rankavg_pair``: the mean of the ranks of two candidates; the pair is CHOSEN on the digits
+  settings only (highest mean clean-sample Spearman over the digits settings that finished)
+  and reported on the MNIST / Fashion-MNIST settings only.
+
+Columns: Spearman with the K-fold ``gen_error`` over all samples and over the clean samples
+(label = true label), top-10% overlap (fraction of the reference's 10% hardest that are in
+the candidate's 10% hardest), noise-detection AUROC / AP (noisy settings), the tail-vs-head
+ratio of mean scores (imbalanced setting: 3 rarest classes / 3 most frequent), and
+``cost`` = candidate wall time / one plain training run's wall time (both measured in this
+process, one after the other; ``load`` is the 1-minute load average at the row).
+
+Run: ``python benchmarks/cheap_gen_error.py [--only NAME ...]``. Finished settings are
+appended to ``benchmarks/results/cheap_gen_error_rows.jsonl`` and skipped on a rerun; the
+per-sample scores go to ``runs/cheap_gen_error/<setting>.npz`` (for the fitted combination),
+the K-fold fits are checkpointed under ``runs/cheap_gen_error/kfold_<setting>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from _common import RESULTS, ROOT, load, warmup
+from scipy.stats import rankdata, spearmanr
+
+from samplescope.data import inject_label_noise, load_dataset, make_imbalanced
+from samplescope.difficulty import generalization_error, get_measure
+from samplescope.difficulty.dynamics import ActionScore, TrainingDynamics
+from samplescope.difficulty.generalization import decompose_cross_entropy
+from samplescope.io import atomic_write_json
+from samplescope.metrics import noise_detection_report
+from samplescope.models import mlp
+from samplescope.training import Callback, FoldConfig, crossfit, fit, predict_logits
+
+ROWS = RESULTS / "cheap_gen_error_rows.jsonl"
+RUNS = ROOT.parent / "runs" / "cheap_gen_error"
+BATCH, LR, SEED = 128, 1e-3, 0
+
+# name, data set, per-class subset (None = whole train split), noise kind, rate, imbalance, epochs
+SETTINGS: list[dict[str, Any]] = [
+    dict(name="digits_clean", data="digits", per_class=None, noise=None, imb=None, epochs=20),
+    dict(name="digits_sym20", data="digits", per_class=None, noise="symmetric", imb=None, epochs=20),
+    dict(name="mnist5k_clean", data="mnist", per_class=500, noise=None, imb=None, epochs=10),
+    dict(name="mnist5k_sym20", data="mnist", per_class=500, noise="symmetric", imb=None, epochs=10),
+    dict(name="mnist5k_asym20", data="mnist", per_class=500, noise="asymmetric", imb=None, epochs=10),
+    dict(name="fmnist5k_sym20", data="fashion-mnist", per_class=500, noise="symmetric", imb=None, epochs=10),
+    dict(name="mnist_imb10", data="mnist", per_class=800, noise=None, imb=10.0, epochs=10),
+    dict(name="digits_memorise", data="digits", per_class=None, noise=None, imb=None, epochs=100),
+]
+
+
+class _EvalLogits(Callback):
+    """Keeps the eval logits of the training split at every epoch end (shared eval pass)."""
+
+    def __init__(self) -> None:
+        self.logits: list[np.ndarray] = []
+
+    def on_epoch_end(self, state: Any) -> None:
+        ev = state.evaluate(state.train)
+        self.logits.append(np.asarray(ev.logits, dtype=np.float64))
+        self.ids = ev.sample_ids
+
+
+def _model_fn(shape: tuple[int, ...], C: int):
+    def make(seed: int) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        return mlp(shape, C)
+
+    return make
+
+
+def _split(st: dict[str, Any]):
+    ds = load_dataset(st["data"])
+    s = ds.train
+    rng = np.random.default_rng(SEED)
+    if st["per_class"] is not None:
+        idx = np.sort(
+            np.concatenate(
+                [
+                    rng.choice(np.flatnonzero(s.y == c), st["per_class"], replace=False)
+                    for c in range(10)
+                ]
+            )
+        )
+        s = s.subset(idx)
+    if st["imb"] is not None:
+        s = s.subset(make_imbalanced(s.y, st["imb"], seed=SEED, num_classes=10))
+    if st["noise"] is not None:
+        y, _ = inject_label_noise(
+            s.y,
+            0.2,
+            st["noise"],
+            10,
+            seed=SEED,
+            mapping=st["data"] if st["noise"] == "asymmetric" else None,
+        )
+        s = s.with_labels(y)
+    return s
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(-1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(-1, keepdims=True)
+
+
+def _ce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -np.log(np.clip(_softmax(z)[np.arange(len(y)), y], 1e-300, None))
+
+
+def learning_time(correct: np.ndarray) -> np.ndarray:
+    """``(E, N)`` per-epoch correctness -> first epoch (1-based) after which it stays right; E if not."""
+    E = correct.shape[0]
+    c = np.nan_to_num(correct, nan=0.0) > 0.5
+    # stays right from epoch e on: suffix-all of c
+    suffix = np.flip(np.cumprod(np.flip(c, 0), axis=0), 0).astype(bool)
+    first = np.where(suffix.any(0), suffix.argmax(0) + 1, E)
+    return first.astype(np.float64)
+
+
+def el2n(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Paul et al. (2021): ``||softmax(z) - onehot(y)||_2`` per sample."""
+    p = _softmax(logits)
+    p[np.arange(len(y)), y] -= 1.0
+    return np.sqrt((p**2).sum(1))
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    s = _split(st)
+    E, C = st["epochs"], 10
+    shape = tuple(s.x.shape[1:])
+    mf = _model_fn(shape, C)
+    y = s.y
+    kw = dict(epochs=E, batch_size=BATCH, lr=LR, seed=SEED, progress=False)
+
+    def plain():
+        m = mf(SEED)
+        fit(m, s, **kw)
+        return m
+
+    model, t_plain1 = _timed(plain)
+    logits_final, t_pred = _timed(lambda: predict_logits(model, s))
+    train_acc = float((logits_final.argmax(1) == y).mean())
+    scores: dict[str, np.ndarray] = {
+        "loss": get_measure("loss").fn(logits_final, y),
+        "margin": get_measure("margin").fn(logits_final, y),
+    }
+    cost_s: dict[str, float] = {"loss": t_pred, "margin": t_pred}  # + t_plain below
+
+    # batch-source dynamics (no extra pass)
+    dyn = TrainingDynamics(source="batches")
+    _, t_dyn = _timed(lambda: fit(mf(SEED), s, callbacks=[dyn], **kw))
+    d = dyn.scores()
+    pos = s.positions(dyn.sample_ids)
+    for k in ("aum", "forgetting", "cartography_confidence", "cartography_variability"):
+        scores[k] = np.empty(len(s))
+        scores[k][pos] = d[k]
+        cost_s[k] = t_dyn
+
+    # eval-source recorder: action score, learning time, checkpoint ensemble
+    act, rec = ActionScore(), _EvalLogits()
+    _, t_eval = _timed(lambda: fit(mf(SEED), s, callbacks=[act, rec], **kw))
+    pos = s.positions(act.sample_ids)
+    a = act.scores()["action_score"]
+    lt = learning_time(act.correct_)
+    zs = np.stack(rec.logits)  # (E, N, C) in rec.ids order
+    pr = _softmax(zs[-3:]).mean(0)
+    rpos = s.positions(rec.ids)
+    ens = np.empty(len(s))
+    ens[rpos] = -np.log(np.clip(pr[np.arange(len(rpos)), y[rpos]], 1e-300, None))
+    for k, v in (("action_score", a), ("learning_time", lt)):
+        scores[k] = np.empty(len(s))
+        scores[k][pos] = v
+        cost_s[k] = t_eval
+    scores["ckpt_ens_loss"] = ens
+    cost_s["ckpt_ens_loss"] = t_eval
+
+    # EL2N after a short run (20% of the epochs)
+    e_early = max(1, math.ceil(0.2 * E))
+
+    def short():
+        m = mf(SEED)
+        fit(m, s, **{**kw, "epochs": e_early})
+        return predict_logits(m, s)
+
+    z_early, t_short = _timed(short)
+    scores["el2n_early"] = el2n(z_early, y)
+    cost_s["el2n_early"] = t_short
+
+    # a second plain run: the cost denominator is the faster of the two
+    _, t_plain2 = _timed(plain)
+    t_plain = min(t_plain1, t_plain2)
+    for k in ("loss", "margin"):
+        cost_s[k] += t_plain
+
+    # 2-fold cross-fitting, stacked: the two half-data models in one run
+    cfg = FoldConfig(C, epochs=E, batch_size=BATCH, lr=LR, model_fn=mf)
+    cf2, t_cf2 = _timed(lambda: crossfit(s, cfg, folds=2, repeats=1, seed=SEED, vectorize=True))
+    scores["oof2_loss"] = _ce(cf2.oof_logits[0], y)
+    cost_s["oof2_loss"] = t_cf2
+    cf22, t_cf22 = _timed(lambda: crossfit(s, cfg, folds=2, repeats=2, seed=SEED, vectorize=True))
+    scores["gen_error_2x2"] = decompose_cross_entropy(logits=cf22.oof_logits, labels=y)["gen_error"]
+    cost_s["gen_error_2x2"] = t_cf22
+
+    # the reference: 5 folds x 4 repeats
+    RUNS.mkdir(parents=True, exist_ok=True)
+    gen, t_ref = _timed(
+        lambda: generalization_error(
+            s,
+            C,
+            folds=5,
+            repeats=4,
+            model_fn=mf,
+            epochs=E,
+            batch_size=BATCH,
+            lr=LR,
+            seed=SEED,
+            checkpoint_dir=RUNS / f"kfold_{st['name']}",
+            progress=False,
+        )
+    )
+    ref = gen.table.column("gen_error")
+    refs = {k: gen.table.column(k) for k in ("gen_error", "gen_bias", "gen_variance")}
+    np.savez_compressed(
+        RUNS / f"{st['name']}.npz",
+        y=y,
+        true_y=s.true_y if s.true_y is not None else y,
+        **{f"ref_{k}": v for k, v in refs.items()},
+        **scores,
+    )
+    meta = dict(
+        n=len(s),
+        epochs=E,
+        train_acc=train_acc,
+        t_plain_s=t_plain,
+        t_ref_s=t_ref,
+        e_early=e_early,
+    )
+    rows = [
+        _metrics(st, f"ref:{k}", v, ref, s, t_ref / t_plain, meta) for k, v in refs.items()
+    ]
+    rows += [
+        _metrics(st, k, v, ref, s, cost_s[k] / t_plain, meta) for k, v in scores.items()
+    ]
+    return rows, scores
+
+
+def _metrics(st, cand, score, ref, s, cost, meta) -> dict[str, Any]:
+    y = s.y
+    true_y = s.true_y if s.true_y is not None else y
+    clean = true_y == y
+    noisy = ~clean
+    r: dict[str, Any] = {"setting": st["name"], "candidate": cand, **meta}
+    r["spearman_all"] = float(spearmanr(score, ref).statistic)
+    r["spearman_clean"] = float(spearmanr(score[clean], ref[clean]).statistic)
+    k = max(1, int(round(0.1 * len(y))))
+    top_ref = set(np.argsort(-ref, kind="mergesort")[:k])
+    top_c = set(np.argsort(-score, kind="mergesort")[:k])
+    r["top10_overlap"] = len(top_ref & top_c) / k
+    if noisy.any():
+        rep = noise_detection_report(noisy, score)
+        r["auroc"], r["ap"] = rep["auroc"], rep["ap"]
+    else:
+        r["auroc"] = r["ap"] = None
+    if st["imb"] is not None:
+        counts = np.bincount(y, minlength=10)
+        order = np.argsort(counts)
+        tail, head = np.isin(y, order[:3]), np.isin(y, order[-3:])
+        r["tail_head"] = float(score[tail].mean() / score[head].mean())
+        r["tail_head_ref"] = float(ref[tail].mean() / ref[head].mean())
+    else:
+        r["tail_head"] = r["tail_head_ref"] = None
+    r["cost"] = float(cost)
+    r["load"] = load()
+    return r
+
+
+def _combo_rows(done: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rank-average of the pair chosen on the digits settings, reported on the others."""
+    fit_on = [n for n in done if n.startswith("digits") and (RUNS / f"{n}.npz").is_file()]
+    report_on = [
+        n for n in done if not n.startswith("digits") and (RUNS / f"{n}.npz").is_file()
+    ]
+    if not fit_on or not report_on:
+        return []
+    cands = [
+        r["candidate"] for r in done[fit_on[0]] if not r["candidate"].startswith("ref:")
+    ]
+    cost = {n: {r["candidate"]: r["cost"] for r in done[n]} for n in done}
+    best, best_val = None, -2.0
+    data = {n: np.load(RUNS / f"{n}.npz") for n in fit_on + report_on}
+    for i, a in enumerate(cands):
+        for b in cands[i + 1 :]:
+            vals = []
+            for n in fit_on:
+                z = data[n]
+                clean = z["true_y"] == z["y"]
+                sc = rankdata(z[a]) + rankdata(z[b])
+                vals.append(spearmanr(sc[clean], z["ref_gen_error"][clean]).statistic)
+            if np.mean(vals) > best_val:
+                best, best_val = (a, b), float(np.mean(vals))
+    out = []
+    assert best is not None
+    for n in report_on:
+        z = data[n]
+        st = next(x for x in SETTINGS if x["name"] == n)
+        s = _split(st)
+        sc = rankdata(z[best[0]]) + rankdata(z[best[1]])
+        meta = {k: done[n][0][k] for k in ("n", "epochs", "train_acc", "t_plain_s", "t_ref_s", "e_early")}
+        # cost: both from separate runs (upper bound; one eval-recorded run gives all dynamics)
+        c = cost[n][best[0]] + cost[n][best[1]]
+        r = _metrics(st, f"rankavg({best[0]},{best[1]})", sc, z["ref_gen_error"], s, c, meta)
+        r["note"] = f"pair chosen on {fit_on} (mean clean Spearman {best_val:.3f}); not fitted here"
+        out.append(r)
+    return out
+
+
+COLS = [
+    ("candidate", 26),
+    ("spearman_all", 8),
+    ("spearman_clean", 8),
+    ("top10_overlap", 7),
+    ("auroc", 6),
+    ("ap", 6),
+    ("tail_head", 6),
+    ("cost", 6),
+]
+
+
+def print_setting(name: str, rows: list[dict[str, Any]]) -> None:
+    r0 = rows[0]
+    print(
+        f"\n== {name}: n={r0['n']} epochs={r0['epochs']} train_acc={r0['train_acc']:.3f} "
+        f"plain run {r0['t_plain_s']:.2f}s, 5x4 K-fold {r0['t_ref_s']:.1f}s, load {r0['load']} =="
+    )
+    hdr = ["candidate", "rho_all", "rho_cln", "top10", "AUROC", "AP", "tl/hd", "cost"]
+    print("  ".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, (_, w)) in enumerate(zip(hdr, COLS, strict=True))))
+    for r in rows:
+        cells = []
+        for i, (k, w) in enumerate(COLS):
+            v = r.get(k)
+            if i == 0:
+                cells.append(f"{v:<{w}}")
+            elif v is None:
+                cells.append(f"{'-':>{w}}")
+            else:
+                cells.append(f"{v:>{w}.3f}" if k != "cost" else f"{v:>{w - 1}.2f}x")
+        print("  ".join(cells))
+    if r0.get("tail_head_ref") is not None:
+        print(f"  (tail/head ratio of the reference gen_error: {r0['tail_head_ref']:.3f})")
+
+
+def _read_rows() -> dict[str, list[dict[str, Any]]]:
+    done: dict[str, list[dict[str, Any]]] = {}
+    if ROWS.is_file():
+        for line in ROWS.read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                done.setdefault(r["setting"], []).append(r)
+    return done
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", nargs="*", help="setting names to run (default: all, in order)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    warmup()
+    done = _read_rows()
+    for st in SETTINGS:
+        if st["name"] in done or (args.only and st["name"] not in args.only):
+            continue
+        t0 = time.perf_counter()
+        rows, _ = run_setting(st)
+        with ROWS.open("a") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+        done[st["name"]] = rows
+        print_setting(st["name"], rows)
+        print(f"  [setting took {time.perf_counter() - t0:.0f}s]", flush=True)
+    combo = _combo_rows(done)
+    for n in done:
+        print_setting(n, done[n] + [r for r in combo if r["setting"] == n])
+    atomic_write_json(
+        RESULTS / "cheap_gen_error.json",
+        {
+            "settings": SETTINGS,
+            "rows": [r for n in done for r in done[n]] + combo,
+            "torch_threads": torch.get_num_threads(),
+            "target": "spearman_clean >= 0.9 at cost <= 1.5x with AUROC >= ref:gen_error's",
+        },
+    )
+    print(f"saved {RESULTS / 'cheap_gen_error.json'}")
+
+
+if __name__ == "__main__":
+    main()
