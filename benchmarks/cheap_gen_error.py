@@ -15,8 +15,9 @@ Candidates (higher = harder), each from the library where it exists:
 - one run with the eval-source recorder (:class:`ActionScore`, an eval pass over the training
   split at every epoch end): ``action_score`` (Σ_e loss_e, the cumulative sample loss),
   ``learning_time`` (first epoch after which the sample stays correctly classified, from the
-  recorder's per-epoch correctness ``correct_``; never learned = E), ``ckpt_ens_loss`` (loss
-  of the mean probabilities of the last 3 epoch-end checkpoints, from the same eval passes);
+  recorder's per-epoch correctness ``correct_``; never learned = E);
+- one run with eval passes at the last 3 epoch ends only: ``ckpt_ens_loss``, the
+  cross-entropy of the mean probabilities of those 3 checkpoints (a checkpoint ensemble);
 - a short run of ``ceil(0.2 E)`` epochs: ``el2n_early`` = ``||softmax(z) - onehot(y)||_2``
   (Paul et al. 2021, EL2N, computed here in the benchmark, one seed);
 - :func:`samplescope.training.crossfit` ``folds=2, repeats=1`` (the two half-data models
@@ -69,26 +70,58 @@ BATCH, LR, SEED = 128, 1e-3, 0
 # name, data set, per-class subset (None = whole train split), noise kind, rate, imbalance, epochs
 SETTINGS: list[dict[str, Any]] = [
     dict(name="digits_clean", data="digits", per_class=None, noise=None, imb=None, epochs=20),
-    dict(name="digits_sym20", data="digits", per_class=None, noise="symmetric", imb=None, epochs=20),
+    dict(
+        name="digits_sym20", data="digits", per_class=None, noise="symmetric", imb=None, epochs=20
+    ),
     dict(name="mnist5k_clean", data="mnist", per_class=500, noise=None, imb=None, epochs=10),
     dict(name="mnist5k_sym20", data="mnist", per_class=500, noise="symmetric", imb=None, epochs=10),
-    dict(name="mnist5k_asym20", data="mnist", per_class=500, noise="asymmetric", imb=None, epochs=10),
-    dict(name="fmnist5k_sym20", data="fashion-mnist", per_class=500, noise="symmetric", imb=None, epochs=10),
+    dict(
+        name="mnist5k_asym20", data="mnist", per_class=500, noise="asymmetric", imb=None, epochs=10
+    ),
+    dict(
+        name="fmnist5k_sym20",
+        data="fashion-mnist",
+        per_class=500,
+        noise="symmetric",
+        imb=None,
+        epochs=10,
+    ),
     dict(name="mnist_imb10", data="mnist", per_class=800, noise=None, imb=10.0, epochs=10),
     dict(name="digits_memorise", data="digits", per_class=None, noise=None, imb=None, epochs=100),
+    dict(name="mnist2k_memorise", data="mnist", per_class=200, noise=None, imb=None, epochs=60),
+    dict(
+        name="digits_sym20_memorise",
+        data="digits",
+        per_class=None,
+        noise="symmetric",
+        imb=None,
+        epochs=100,
+    ),
+    dict(
+        name="mnist2k_sym20_memorise",
+        data="mnist",
+        per_class=200,
+        noise="symmetric",
+        imb=None,
+        epochs=60,
+    ),
 ]
 
 
-class _EvalLogits(Callback):
-    """Keeps the eval logits of the training split at every epoch end (shared eval pass)."""
+class _LastLogits(Callback):
+    """Keeps the eval logits of the training split at the last ``last`` of ``epochs`` epoch ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, epochs: int, last: int = 3) -> None:
+        self.epochs, self.last = epochs, last
         self.logits: list[np.ndarray] = []
+        self._seen = 0
 
     def on_epoch_end(self, state: Any) -> None:
-        ev = state.evaluate(state.train)
-        self.logits.append(np.asarray(ev.logits, dtype=np.float64))
-        self.ids = ev.sample_ids
+        self._seen += 1
+        if self._seen > self.epochs - self.last:
+            ev = state.evaluate(state.train)
+            self.logits.append(np.asarray(ev.logits, dtype=np.float64))
+            self.ids = ev.sample_ids
 
 
 def _model_fn(shape: tuple[int, ...], C: int):
@@ -193,14 +226,16 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
         scores[k][pos] = d[k]
         cost_s[k] = t_dyn
 
-    # eval-source recorder: action score, learning time, checkpoint ensemble
-    act, rec = ActionScore(), _EvalLogits()
-    _, t_eval = _timed(lambda: fit(mf(SEED), s, callbacks=[act, rec], **kw))
+    # eval-source recorder: action score, learning time
+    act = ActionScore()
+    _, t_eval = _timed(lambda: fit(mf(SEED), s, callbacks=[act], **kw))
     pos = s.positions(act.sample_ids)
     a = act.scores()["action_score"]
     lt = learning_time(act.correct_)
-    zs = np.stack(rec.logits)  # (E, N, C) in rec.ids order
-    pr = _softmax(zs[-3:]).mean(0)
+    # checkpoint ensemble: eval passes at the last 3 epoch ends only
+    rec = _LastLogits(E, 3)
+    _, t_ens = _timed(lambda: fit(mf(SEED), s, callbacks=[rec], **kw))
+    pr = _softmax(np.stack(rec.logits)).mean(0)  # (N, C) in rec.ids order
     rpos = s.positions(rec.ids)
     ens = np.empty(len(s))
     ens[rpos] = -np.log(np.clip(pr[np.arange(len(rpos)), y[rpos]], 1e-300, None))
@@ -209,7 +244,7 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
         scores[k][pos] = v
         cost_s[k] = t_eval
     scores["ckpt_ens_loss"] = ens
-    cost_s["ckpt_ens_loss"] = t_eval
+    cost_s["ckpt_ens_loss"] = t_ens
 
     # EL2N after a short run (20% of the epochs)
     e_early = max(1, math.ceil(0.2 * E))
@@ -240,6 +275,7 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
 
     # the reference: 5 folds x 4 repeats
     RUNS.mkdir(parents=True, exist_ok=True)
+    t_file = RUNS / f"kfold_{st['name']}_seconds.json"
     gen, t_ref = _timed(
         lambda: generalization_error(
             s,
@@ -255,6 +291,10 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
             progress=False,
         )
     )
+    if t_file.is_file():  # resumed from the checkpoints: the time of the run that trained them
+        t_ref = json.loads(t_file.read_text())["t_ref_s"]
+    else:
+        t_file.write_text(json.dumps({"t_ref_s": t_ref}))
     ref = gen.table.column("gen_error")
     refs = {k: gen.table.column(k) for k in ("gen_error", "gen_bias", "gen_variance")}
     np.savez_compressed(
@@ -272,12 +312,8 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
         t_ref_s=t_ref,
         e_early=e_early,
     )
-    rows = [
-        _metrics(st, f"ref:{k}", v, ref, s, t_ref / t_plain, meta) for k, v in refs.items()
-    ]
-    rows += [
-        _metrics(st, k, v, ref, s, cost_s[k] / t_plain, meta) for k, v in scores.items()
-    ]
+    rows = [_metrics(st, f"ref:{k}", v, ref, s, t_ref / t_plain, meta) for k, v in refs.items()]
+    rows += [_metrics(st, k, v, ref, s, cost_s[k] / t_plain, meta) for k, v in scores.items()]
     return rows, scores
 
 
@@ -302,10 +338,18 @@ def _metrics(st, cand, score, ref, s, cost, meta) -> dict[str, Any]:
         counts = np.bincount(y, minlength=10)
         order = np.argsort(counts)
         tail, head = np.isin(y, order[:3]), np.isin(y, order[-3:])
-        r["tail_head"] = float(score[tail].mean() / score[head].mean())
+        # mean ratio only for non-negative scores (margin / aum are signed); the rank ratio
+        # (mean percentile rank of the tail / of the head) is defined for every score
+        r["tail_head"] = (
+            float(score[tail].mean() / score[head].mean()) if score.min() >= 0 else None
+        )
         r["tail_head_ref"] = float(ref[tail].mean() / ref[head].mean())
+        q, qr = rankdata(score) / len(y), rankdata(ref) / len(y)
+        r["tail_head_rank"] = float(q[tail].mean() / q[head].mean())
+        r["tail_head_rank_ref"] = float(qr[tail].mean() / qr[head].mean())
     else:
         r["tail_head"] = r["tail_head_ref"] = None
+        r["tail_head_rank"] = r["tail_head_rank_ref"] = None
     r["cost"] = float(cost)
     r["load"] = load()
     return r
@@ -314,14 +358,10 @@ def _metrics(st, cand, score, ref, s, cost, meta) -> dict[str, Any]:
 def _combo_rows(done: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Rank-average of the pair chosen on the digits settings, reported on the others."""
     fit_on = [n for n in done if n.startswith("digits") and (RUNS / f"{n}.npz").is_file()]
-    report_on = [
-        n for n in done if not n.startswith("digits") and (RUNS / f"{n}.npz").is_file()
-    ]
+    report_on = [n for n in done if not n.startswith("digits") and (RUNS / f"{n}.npz").is_file()]
     if not fit_on or not report_on:
         return []
-    cands = [
-        r["candidate"] for r in done[fit_on[0]] if not r["candidate"].startswith("ref:")
-    ]
+    cands = [r["candidate"] for r in done[fit_on[0]] if not r["candidate"].startswith("ref:")]
     cost = {n: {r["candidate"]: r["cost"] for r in done[n]} for n in done}
     best, best_val = None, -2.0
     data = {n: np.load(RUNS / f"{n}.npz") for n in fit_on + report_on}
@@ -342,7 +382,10 @@ def _combo_rows(done: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         st = next(x for x in SETTINGS if x["name"] == n)
         s = _split(st)
         sc = rankdata(z[best[0]]) + rankdata(z[best[1]])
-        meta = {k: done[n][0][k] for k in ("n", "epochs", "train_acc", "t_plain_s", "t_ref_s", "e_early")}
+        meta = {
+            k: done[n][0][k]
+            for k in ("n", "epochs", "train_acc", "t_plain_s", "t_ref_s", "e_early")
+        }
         # cost: both from separate runs (upper bound; one eval-recorded run gives all dynamics)
         c = cost[n][best[0]] + cost[n][best[1]]
         r = _metrics(st, f"rankavg({best[0]},{best[1]})", sc, z["ref_gen_error"], s, c, meta)
@@ -352,13 +395,14 @@ def _combo_rows(done: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 COLS = [
-    ("candidate", 26),
+    ("candidate", 38),
     ("spearman_all", 8),
     ("spearman_clean", 8),
     ("top10_overlap", 7),
     ("auroc", 6),
     ("ap", 6),
     ("tail_head", 6),
+    ("tail_head_rank", 6),
     ("cost", 6),
 ]
 
@@ -369,8 +413,13 @@ def print_setting(name: str, rows: list[dict[str, Any]]) -> None:
         f"\n== {name}: n={r0['n']} epochs={r0['epochs']} train_acc={r0['train_acc']:.3f} "
         f"plain run {r0['t_plain_s']:.2f}s, 5x4 K-fold {r0['t_ref_s']:.1f}s, load {r0['load']} =="
     )
-    hdr = ["candidate", "rho_all", "rho_cln", "top10", "AUROC", "AP", "tl/hd", "cost"]
-    print("  ".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, (_, w)) in enumerate(zip(hdr, COLS, strict=True))))
+    hdr = ["candidate", "rho_all", "rho_cln", "top10", "AUROC", "AP", "tl/hd", "rk t/h", "cost"]
+    print(
+        "  ".join(
+            f"{h:>{w}}" if i else f"{h:<{w}}"
+            for i, (h, (_, w)) in enumerate(zip(hdr, COLS, strict=True))
+        )
+    )
     for r in rows:
         cells = []
         for i, (k, w) in enumerate(COLS):
@@ -383,7 +432,10 @@ def print_setting(name: str, rows: list[dict[str, Any]]) -> None:
                 cells.append(f"{v:>{w}.3f}" if k != "cost" else f"{v:>{w - 1}.2f}x")
         print("  ".join(cells))
     if r0.get("tail_head_ref") is not None:
-        print(f"  (tail/head ratio of the reference gen_error: {r0['tail_head_ref']:.3f})")
+        print(
+            f"  (reference gen_error tail/head: mean ratio {r0['tail_head_ref']:.3f}, "
+            f"rank ratio {r0['tail_head_rank_ref']:.3f})"
+        )
 
 
 def _read_rows() -> dict[str, list[dict[str, Any]]]:
