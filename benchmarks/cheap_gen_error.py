@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import time
 from typing import Any
 
@@ -133,9 +134,10 @@ def _model_fn(shape: tuple[int, ...], C: int):
 
 
 def _split(st: dict[str, Any]):
+    seed = st.get("seed", SEED)
     ds = load_dataset(st["data"])
     s = ds.train
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     if st["per_class"] is not None:
         idx = np.sort(
             np.concatenate(
@@ -147,14 +149,14 @@ def _split(st: dict[str, Any]):
         )
         s = s.subset(idx)
     if st["imb"] is not None:
-        s = s.subset(make_imbalanced(s.y, st["imb"], seed=SEED, num_classes=10))
+        s = s.subset(make_imbalanced(s.y, st["imb"], seed=seed, num_classes=10))
     if st["noise"] is not None:
         y, _ = inject_label_noise(
             s.y,
             0.2,
             st["noise"],
             10,
-            seed=SEED,
+            seed=seed,
             mapping=st["data"] if st["noise"] == "asymmetric" else None,
         )
         s = s.with_labels(y)
@@ -196,14 +198,15 @@ def _timed(fn):
 
 def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     s = _split(st)
+    seed = st.get("seed", SEED)
     E, C = st["epochs"], 10
     shape = tuple(s.x.shape[1:])
     mf = _model_fn(shape, C)
     y = s.y
-    kw = dict(epochs=E, batch_size=BATCH, lr=LR, seed=SEED, progress=False)
+    kw = dict(epochs=E, batch_size=BATCH, lr=LR, seed=seed, progress=False)
 
     def plain():
-        m = mf(SEED)
+        m = mf(seed)
         fit(m, s, **kw)
         return m
 
@@ -218,7 +221,7 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
 
     # batch-source dynamics (no extra pass)
     dyn = TrainingDynamics(source="batches")
-    _, t_dyn = _timed(lambda: fit(mf(SEED), s, callbacks=[dyn], **kw))
+    _, t_dyn = _timed(lambda: fit(mf(seed), s, callbacks=[dyn], **kw))
     d = dyn.scores()
     pos = s.positions(dyn.sample_ids)
     for k in ("aum", "forgetting", "cartography_confidence", "cartography_variability"):
@@ -228,13 +231,13 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
 
     # eval-source recorder: action score, learning time
     act = ActionScore()
-    _, t_eval = _timed(lambda: fit(mf(SEED), s, callbacks=[act], **kw))
+    _, t_eval = _timed(lambda: fit(mf(seed), s, callbacks=[act], **kw))
     pos = s.positions(act.sample_ids)
     a = act.scores()["action_score"]
     lt = learning_time(act.correct_)
     # checkpoint ensemble: eval passes at the last 3 epoch ends only
     rec = _LastLogits(E, 3)
-    _, t_ens = _timed(lambda: fit(mf(SEED), s, callbacks=[rec], **kw))
+    _, t_ens = _timed(lambda: fit(mf(seed), s, callbacks=[rec], **kw))
     pr = _softmax(np.stack(rec.logits)).mean(0)  # (N, C) in rec.ids order
     rpos = s.positions(rec.ids)
     ens = np.empty(len(s))
@@ -250,7 +253,7 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
     e_early = max(1, math.ceil(0.2 * E))
 
     def short():
-        m = mf(SEED)
+        m = mf(seed)
         fit(m, s, **{**kw, "epochs": e_early})
         return predict_logits(m, s)
 
@@ -266,10 +269,10 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
 
     # 2-fold cross-fitting, stacked: the two half-data models in one run
     cfg = FoldConfig(C, epochs=E, batch_size=BATCH, lr=LR, model_fn=mf)
-    cf2, t_cf2 = _timed(lambda: crossfit(s, cfg, folds=2, repeats=1, seed=SEED, vectorize=True))
+    cf2, t_cf2 = _timed(lambda: crossfit(s, cfg, folds=2, repeats=1, seed=seed, vectorize=True))
     scores["oof2_loss"] = _ce(cf2.oof_logits[0], y)
     cost_s["oof2_loss"] = t_cf2
-    cf22, t_cf22 = _timed(lambda: crossfit(s, cfg, folds=2, repeats=2, seed=SEED, vectorize=True))
+    cf22, t_cf22 = _timed(lambda: crossfit(s, cfg, folds=2, repeats=2, seed=seed, vectorize=True))
     scores["gen_error_2x2"] = decompose_cross_entropy(logits=cf22.oof_logits, labels=y)["gen_error"]
     cost_s["gen_error_2x2"] = t_cf22
 
@@ -286,7 +289,7 @@ def run_setting(st: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, np.
             epochs=E,
             batch_size=BATCH,
             lr=LR,
-            seed=SEED,
+            seed=seed,
             checkpoint_dir=RUNS / f"kfold_{st['name']}",
             progress=False,
         )
@@ -355,9 +358,23 @@ def _metrics(st, cand, score, ref, s, cost, meta) -> dict[str, Any]:
     return r
 
 
+def _setting(key: str) -> dict[str, Any]:
+    """The setting of a row key: ``name`` (seed 0) or ``name_s<seed>``."""
+    m = re.fullmatch(r"(.+)_s(\d+)", key)
+    base, seed = (m.group(1), int(m.group(2))) if m else (key, SEED)
+    st = next(x for x in SETTINGS if x["name"] == base)
+    return {**st, "name": key, "seed": seed}
+
+
 def _combo_rows(done: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Rank-average of the pair chosen on the digits settings, reported on the others."""
-    fit_on = [n for n in done if n.startswith("digits") and (RUNS / f"{n}.npz").is_file()]
+    fit_on = [  # the digits settings of seed 0 only
+        n
+        for n in done
+        if n.startswith("digits")
+        and not re.fullmatch(r".+_s\d+", n)
+        and (RUNS / f"{n}.npz").is_file()
+    ]
     report_on = [n for n in done if not n.startswith("digits") and (RUNS / f"{n}.npz").is_file()]
     if not fit_on or not report_on:
         return []
@@ -379,7 +396,7 @@ def _combo_rows(done: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     assert best is not None
     for n in report_on:
         z = data[n]
-        st = next(x for x in SETTINGS if x["name"] == n)
+        st = _setting(n)
         s = _split(st)
         sc = rankdata(z[best[0]]) + rankdata(z[best[1]])
         meta = {
@@ -448,15 +465,69 @@ def _read_rows() -> dict[str, list[dict[str, Any]]]:
     return done
 
 
+def cost_rows(name: str, reps: int = 3) -> list[dict[str, Any]]:
+    """Best-of-``reps`` wall time of each kind of run, interleaved (``_common.best_of``), / plain."""
+    from _common import best_of
+
+    st = next(x for x in SETTINGS if x["name"] == name)
+    s = _split(st)
+    E, C = st["epochs"], 10
+    mf = _model_fn(tuple(s.x.shape[1:]), C)
+    kw = dict(epochs=E, batch_size=BATCH, lr=LR, seed=SEED, progress=False)
+    cfg = FoldConfig(C, epochs=E, batch_size=BATCH, lr=LR, model_fn=mf)
+
+    def run(cbs=(), epochs=E):
+        m = mf(SEED)
+        fit(m, s, callbacks=list(cbs), **{**kw, "epochs": epochs})
+        return predict_logits(m, s)
+
+    fns = {
+        "plain fit": lambda: fit(mf(SEED), s, **kw),
+        "fit + final eval (loss, margin)": run,
+        "batch dynamics (aum, forgetting, cartography)": lambda: run(
+            [TrainingDynamics(source="batches")]
+        ),
+        "eval every epoch (action_score, learning_time)": lambda: run([ActionScore()]),
+        "eval last 3 epochs (ckpt_ens_loss)": lambda: run([_LastLogits(E, 3)]),
+        "short fit 20% (el2n_early)": lambda: run(epochs=max(1, math.ceil(0.2 * E))),
+        "crossfit 2x1 stacked (oof2_loss)": lambda: crossfit(
+            s, cfg, folds=2, repeats=1, seed=SEED, vectorize=True
+        ),
+        "crossfit 2x2 stacked (gen_error_2x2)": lambda: crossfit(
+            s, cfg, folds=2, repeats=2, seed=SEED, vectorize=True
+        ),
+    }
+    best, _ = best_of(fns, reps)
+    base = best["plain fit"]
+    return [
+        {"setting": name, "run": k, "best_s": v, "cost": v / base, "reps": reps, "load": load()}
+        for k, v in best.items()
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*", help="setting names to run (default: all, in order)")
+    ap.add_argument(
+        "--costs", nargs="*", help="only time each kind of run best-of-3 on these settings"
+    )
+    ap.add_argument("--seed", type=int, default=0, help="data subset / noise / init seed")
     args = ap.parse_args()
     torch.set_num_threads(1)
     warmup()
+    if args.costs:
+        rows = [r for n in args.costs for r in cost_rows(n)]
+        for r in rows:
+            print(
+                f"{r['setting']:<16} {r['run']:<48} {r['best_s']:7.2f}s {r['cost']:6.2f}x  load {r['load']}"
+            )
+        atomic_write_json(RESULTS / "cheap_gen_error_costs.json", {"rows": rows})
+        return
     done = _read_rows()
-    for st in SETTINGS:
-        if st["name"] in done or (args.only and st["name"] not in args.only):
+    settings = [_setting(st["name"] + (f"_s{args.seed}" if args.seed else "")) for st in SETTINGS]
+    for st in settings:
+        base = re.sub(r"_s\d+$", "", st["name"])
+        if st["name"] in done or (args.only and base not in args.only):
             continue
         t0 = time.perf_counter()
         rows, _ = run_setting(st)
