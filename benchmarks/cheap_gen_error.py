@@ -465,6 +465,54 @@ def _read_rows() -> dict[str, list[dict[str, Any]]]:
     return done
 
 
+def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per candidate over the settings: min / mean clean Spearman, and the issue's target count.
+
+    Target per setting: ``spearman_clean >= 0.9``, ``cost <= 1.5`` and (noisy settings) AUROC
+    at least the reference ``gen_error``'s.
+    """
+    ref_auroc = {r["setting"]: r["auroc"] for r in rows if r["candidate"] == "ref:gen_error"}
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        c = r["candidate"]
+        if c.startswith("ref:"):
+            continue
+        if c.startswith("rankavg"):
+            c = "rankavg(pair chosen on digits)"
+        d = out.setdefault(c, {"candidate": c, "rho": [], "cost": [], "met": 0, "auroc_ok": 0})
+        d["rho"].append(r["spearman_clean"])
+        d["cost"].append(r["cost"])
+        ra = ref_auroc.get(r["setting"])
+        a_ok = ra is None or (r["auroc"] is not None and r["auroc"] >= ra - 1e-12)
+        d["auroc_ok"] += int(a_ok and ra is not None)
+        d["met"] += int(r["spearman_clean"] >= 0.9 and r["cost"] <= 1.5 and a_ok)
+    res = []
+    for d in out.values():
+        res.append(
+            {
+                "candidate": d["candidate"],
+                "settings": len(d["rho"]),
+                "rho_clean_min": float(np.min(d["rho"])),
+                "rho_clean_mean": float(np.mean(d["rho"])),
+                "cost_median": float(np.median(d["cost"])),
+                "auroc_ge_ref": d["auroc_ok"],
+                "target_met": d["met"],
+            }
+        )
+    res.sort(key=lambda x: -x["rho_clean_mean"])
+    print("\n== summary over settings (target: rho_clean >= 0.9, cost <= 1.5x, AUROC >= ref) ==")
+    print(
+        f"{'candidate':<32} {'n':>3} {'rho_min':>8} {'rho_mean':>8} {'cost_med':>8} {'AUROC>=ref':>10} {'met':>4}"
+    )
+    for x in res:
+        print(
+            f"{x['candidate']:<32} {x['settings']:>3} {x['rho_clean_min']:>8.3f} "
+            f"{x['rho_clean_mean']:>8.3f} {x['cost_median']:>7.2f}x {x['auroc_ge_ref']:>10} "
+            f"{x['target_met']:>4}"
+        )
+    return res
+
+
 def cost_rows(name: str, reps: int = 3) -> list[dict[str, Any]]:
     """Best-of-``reps`` wall time of each kind of run, interleaved (``_common.best_of``), / plain."""
     from _common import best_of
@@ -540,11 +588,13 @@ def main() -> None:
     combo = _combo_rows(done)
     for n in done:
         print_setting(n, done[n] + [r for r in combo if r["setting"] == n])
+    all_rows = [r for n in done for r in done[n]] + combo
     atomic_write_json(
         RESULTS / "cheap_gen_error.json",
         {
             "settings": SETTINGS,
-            "rows": [r for n in done for r in done[n]] + combo,
+            "rows": all_rows,
+            "summary": summary(all_rows),
             "torch_threads": torch.get_num_threads(),
             "target": "spearman_clean >= 0.9 at cost <= 1.5x with AUROC >= ref:gen_error's",
         },
