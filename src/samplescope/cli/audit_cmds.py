@@ -7,10 +7,9 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import echo
+from .common import check_data_source, echo
 from .executor_option import address_option, executor_option, parse_executor, workers_option
 from .options import (
-    DATA_NAMES,
     NOISE_KINDS,
     check_choice,
     check_out_dir,
@@ -24,25 +23,6 @@ from .options import (
     seed_option,
     train_subset_option,
 )
-
-_SUFFIXES = (".csv", ".parquet", ".npz", ".npy")
-
-
-def check_data_source(data: str, flag: str = "--data") -> str:
-    """A built-in name, an existing data file (.csv .parquet .npz .npy) or an image folder."""
-    if data in DATA_NAMES:
-        return data
-    p = Path(data)
-    if p.is_dir():
-        return data
-    if p.suffix.lower() not in _SUFFIXES:
-        raise ValueError(
-            f"{flag}: expected one of {list(DATA_NAMES)}, a {'/'.join(_SUFFIXES)} file or an "
-            f"image folder, got {data!r}"
-        )
-    if not p.is_file():
-        raise ValueError(f"{flag}: no such file {data!r}")
-    return data
 
 
 def _check_model(model: str) -> str:
@@ -70,7 +50,9 @@ def audit_cmd(
         "mc_dropout an MLP with dropout 0.5 or Gal's CNN)",
     ),  # fmt: skip
     uncertainty: str = typer.Option(
-        "ensemble", "--uncertainty", help="ensemble (the held-out predictions of the "
+        "ensemble",
+        "--uncertainty",
+        help="ensemble (the held-out predictions of the "
         "cross-fitting repeats, free) | mc_dropout (--samples passes of a dropout model)",
     ),  # fmt: skip
     gen_error: str = typer.Option(
@@ -93,12 +75,9 @@ def audit_cmd(
 ) -> None:
     """Audit a data set: difficulty, uncertainty, trust and label issues per sample, one table
     (audit.parquet) and a self-contained report.html."""
-    check_data_source(data)
-    is_builtin = data in DATA_NAMES
-    if not is_builtin and (noise or train_subset is not None):
+    kind, _ = check_data_source(data, label, None)
+    if kind != "builtin" and (noise or train_subset is not None):
         raise ValueError("--noise: injected noise and --train-subset are for built-in data only")
-    if label is not None and Path(data).suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError("--label: only CSV and Parquet files have a label column")
     _check_model(model)
     check_choice(gen_error, ("fast", "kfold"), "--gen-error")
     check_choice(uncertainty, ("ensemble", "mc_dropout"), "--uncertainty")
@@ -176,7 +155,7 @@ def report_cmd(
     if not table.is_file():
         raise ValueError(f"TABLE: no such file {str(table)!r}")
     if data is not None:
-        check_data_source(data)
+        check_data_source(data, label, None)
     out = check_out_dir(out)
 
     from ..auditing import load_audit_data

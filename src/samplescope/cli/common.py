@@ -13,7 +13,14 @@ from .options import DATA_NAMES, NOISE_KINDS
 if TYPE_CHECKING:
     from ..data import Dataset
 
-__all__ = ["PreparedData", "check_data_flags", "echo", "prepare_data", "warn"]
+__all__ = [
+    "PreparedData",
+    "check_data_flags",
+    "check_data_source",
+    "echo",
+    "prepare_data",
+    "warn",
+]
 
 
 def echo(msg: str = "") -> None:
@@ -110,3 +117,60 @@ def check_data_flags(
         raise ValueError(f"--imbalance: expected a head:tail ratio >= 1, got {imbalance!r}")
     if train_subset is not None and train_subset <= 0:
         raise ValueError(f"--train-subset: expected a positive count, got {train_subset}")
+
+
+_TABLES = (".csv", ".tsv", ".parquet", ".pq")
+_ARRAYS = (".npz", ".npy")
+_BUILTIN_ALIASES = {"fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist"}
+
+
+def check_data_source(
+    data: str, label: str | None, features: str | None
+) -> tuple[str, list[str] | None]:
+    """``(kind, features)`` of ``--data`` (``"builtin"``, ``"table"``, ``"npz"``, ``"npy"``,
+    ``"folder"``), with ``--label`` / ``--features`` checked against it, before any reading."""
+    if not data or not data.strip():
+        raise ValueError("--data: expected a built-in name or a path, got an empty value")
+    path = Path(data)
+    key = _BUILTIN_ALIASES.get(data.lower(), data.lower())
+    if key in DATA_NAMES and not path.exists():
+        kind = "builtin"
+    elif not path.exists():
+        raise ValueError(
+            f"--data: expected one of {list(DATA_NAMES)} or an existing file or folder, got {data!r}"
+        )
+    elif path.is_dir():
+        kind = "folder"
+    elif path.suffix.lower() in _TABLES:
+        kind = "table"
+    elif path.suffix.lower() in _ARRAYS:
+        kind = path.suffix.lower()[1:]
+    else:
+        raise ValueError(
+            f"--data: unknown suffix {path.suffix!r} of {data!r}; expected a folder or one of "
+            f"{list(_TABLES + _ARRAYS)}"
+        )
+    if label is not None:
+        if not label.strip():
+            raise ValueError("--label: expected a column name, got an empty value")
+        if kind in ("builtin", "folder"):
+            what = (
+                "a built-in data set"
+                if kind == "builtin"
+                else "an image folder (sub-folders are the classes)"
+            )
+            raise ValueError(f"--label: only for files, got {label!r} with {what}")
+        if kind == "npy" and not Path(label).is_file():
+            raise ValueError(f"--label: expected the labels .npy file of {data}, got {label!r}")
+    feats = None
+    if features is not None:
+        feats = [f.strip() for f in features.split(",") if f.strip()]
+        if not feats:
+            raise ValueError("--features: expected comma-separated column names, got none")
+        if kind != "table":
+            raise ValueError(f"--features: only for CSV / Parquet files, got {features!r}")
+        if len(set(feats)) != len(feats):
+            raise ValueError(f"--features: expected distinct column names, got {feats}")
+        if label is not None and label in feats:
+            raise ValueError(f"--features: the label column {label!r} cannot also be a feature")
+    return kind, feats

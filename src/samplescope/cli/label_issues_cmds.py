@@ -14,10 +14,9 @@ from pathlib import Path
 import typer
 
 from .app import app
-from .common import echo, warn
+from .common import check_data_source, echo, warn
 from .executor_option import address_option, executor_option, parse_executor, workers_option
 from .options import (
-    DATA_NAMES,
     check_choice,
     check_model_name,
     check_out_dir,
@@ -32,14 +31,11 @@ from .options import (
     seed_option,
 )
 
-__all__ = ["COUNT_CHOICES", "RANK_CHOICES", "check_data_source", "label_issues_cmd"]
+__all__ = ["COUNT_CHOICES", "RANK_CHOICES", "label_issues_cmd"]
 
 # written out here so that --help needs no import; a test checks them against samplescope.labels
 COUNT_CHOICES = ("posterior", "confident_joint", "mixture")
 RANK_CHOICES = ("auto", "posterior", "margin", "self_confidence", "gen_error")
-_TABLES = (".csv", ".tsv", ".parquet", ".pq")
-_ARRAYS = (".npz", ".npy")
-_BUILTIN_ALIASES = {"fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist"}
 _DATA_HELP = (
     "built-in data set (digits | mnist | fashion-mnist) or a path: CSV / TSV / Parquet "
     "(with --label), .npz, .npy, or a folder with one sub-folder of images per class"
@@ -48,58 +44,6 @@ _EPOCHS_HELP = (
     "training epochs of every fit (default: 30 for digits, 3 for mnist / fashion-mnist; "
     "for your own data about 1000 steps, 10 to 100 epochs)"
 )
-
-
-def check_data_source(
-    data: str, label: str | None, features: str | None
-) -> tuple[str, list[str] | None]:
-    """``(kind, features)`` of ``--data`` (``"builtin"``, ``"table"``, ``"npz"``, ``"npy"``,
-    ``"folder"``), with ``--label`` / ``--features`` checked against it, before any reading."""
-    if not data or not data.strip():
-        raise ValueError("--data: expected a built-in name or a path, got an empty value")
-    path = Path(data)
-    key = _BUILTIN_ALIASES.get(data.lower(), data.lower())
-    if key in DATA_NAMES and not path.exists():
-        kind = "builtin"
-    elif not path.exists():
-        raise ValueError(
-            f"--data: expected one of {list(DATA_NAMES)} or an existing file or folder, got {data!r}"
-        )
-    elif path.is_dir():
-        kind = "folder"
-    elif path.suffix.lower() in _TABLES:
-        kind = "table"
-    elif path.suffix.lower() in _ARRAYS:
-        kind = path.suffix.lower()[1:]
-    else:
-        raise ValueError(
-            f"--data: unknown suffix {path.suffix!r} of {data!r}; expected a folder or one of "
-            f"{list(_TABLES + _ARRAYS)}"
-        )
-    if label is not None:
-        if not label.strip():
-            raise ValueError("--label: expected a column name, got an empty value")
-        if kind in ("builtin", "folder"):
-            what = (
-                "a built-in data set"
-                if kind == "builtin"
-                else "an image folder (sub-folders are the classes)"
-            )
-            raise ValueError(f"--label: only for files, got {label!r} with {what}")
-        if kind == "npy" and not Path(label).is_file():
-            raise ValueError(f"--label: expected the labels .npy file of {data}, got {label!r}")
-    feats = None
-    if features is not None:
-        feats = [f.strip() for f in features.split(",") if f.strip()]
-        if not feats:
-            raise ValueError("--features: expected comma-separated column names, got none")
-        if kind != "table":
-            raise ValueError(f"--features: only for CSV / Parquet files, got {features!r}")
-        if len(set(feats)) != len(feats):
-            raise ValueError(f"--features: expected distinct column names, got {feats}")
-        if label is not None and label in feats:
-            raise ValueError(f"--features: the label column {label!r} cannot also be a feature")
-    return kind, feats
 
 
 def _user_epochs(n: int, batch_size: int) -> int:
