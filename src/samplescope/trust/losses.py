@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from .._validation import check_name, check_positive
+from .._validation import check_name, check_number, check_positive
 
 __all__ = [
     "TrustLoss",
@@ -185,8 +185,8 @@ class SteepSlopeLoss(TrustLoss):
     ) -> None:
         self.alpha_pos = check_positive(alpha_pos, "alpha_pos")
         self.alpha_neg = check_positive(alpha_neg, "alpha_neg")
-        self.beta_pos = _finite(beta_pos, "beta_pos")
-        self.beta_neg = _finite(beta_neg, "beta_neg")
+        self.beta_pos = check_number(beta_pos, "beta_pos")
+        self.beta_neg = check_number(beta_neg, "beta_neg")
 
     def __call__(
         self, z: torch.Tensor, o: torch.Tensor, p_true: torch.Tensor | None = None
@@ -197,16 +197,6 @@ class SteepSlopeLoss(TrustLoss):
     def max_loss(self) -> float:
         """Upper bound ``max(e^α⁺ - e^-α⁺, e^α⁻ - e^-α⁻)`` when the shifts are 0 (Luo Thm 3.1)."""
         return max(2 * math.sinh(self.alpha_pos), 2 * math.sinh(self.alpha_neg))
-
-
-def _finite(x: float, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a finite number, got {x!r}") from exc
-    if not math.isfinite(v):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
-    return v
 
 
 _LOSSES: dict[str, tuple[Callable[..., TrustLoss], str]] = {}
