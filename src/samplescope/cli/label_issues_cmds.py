@@ -17,6 +17,7 @@ from .app import app
 from .common import check_data_source, echo, warn
 from .executor_option import address_option, executor_option, parse_executor, workers_option
 from .options import (
+    batch_size_option,
     check_choice,
     check_model_name,
     check_out_dir,
@@ -25,6 +26,7 @@ from .options import (
     epochs_option,
     folds_option,
     format_option,
+    lr_option,
     model_option,
     quiet_option,
     repeats_option,
@@ -99,8 +101,8 @@ def label_issues_cmd(
     repeats: int = repeats_option(1, help="R repeats of the K-fold split (R x K training runs)"),
     epochs: int = epochs_option(help=_EPOCHS_HELP),
     model: str = model_option(),
-    lr: float = typer.Option(1e-3, "--lr", help="learning rate (Adam)"),
-    batch_size: int = typer.Option(128, "--batch-size", help="training mini-batch size"),
+    lr: float = lr_option(),
+    batch_size: int = batch_size_option(),
     top: int = typer.Option(10, "--top", help="how many flagged samples to print (0: none)"),
     out: Path = typer.Option(
         Path("label_issues_out"), "--out", help="output folder (label_issues.parquet or .csv)"
