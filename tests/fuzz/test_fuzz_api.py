@@ -3517,6 +3517,12 @@ SKIP: dict[str, str] = {
     "samplescope.io.atomic_write_text": "writes a string to a path; no array input",
 }
 
+#: per-area case files (``tests/fuzz/cases_<area>.py``): each imports ``add`` and the valid
+#: inputs from this module, registers its cases on import and may define its own ``SKIP``
+for _path in sorted(__import__("pathlib").Path(__file__).parent.glob("cases_*.py")):
+    _mod = importlib.import_module(f"{__package__}.{_path.stem}")
+    SKIP.update(getattr(_mod, "SKIP", {}))
+
 _PROFILE = settings.default.max_examples  # 15 (default profile) or 200 (slow)
 #: examples per case, each one corruption per family: half the profile's count (7 by default,
 #: 100 under slow), i.e. 7 corruptions of every family of every case on every run
