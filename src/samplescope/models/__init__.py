@@ -1,6 +1,7 @@
 """Reference networks (MLP, Gal's MC-dropout CNN, small CNN, ResNet), model specs (save and
 reload a model with its architecture) and model surgery helpers."""
 
+from .features import features_and_logits, last_linear, layer_features, resolve_layer
 from .nets import default_model, gal_cnn, mlp, resnet, small_cnn
 from .spec import (
     MODEL_FORMAT,
@@ -22,6 +23,10 @@ __all__ = [
     "resolve_kind",
     "save_model",
     "default_model",
+    "features_and_logits",
+    "last_linear",
+    "layer_features",
+    "resolve_layer",
     "gal_cnn",
     "has_dropout",
     "mlp",
