@@ -153,8 +153,16 @@ def test_bad_input(planted) -> None:
     clf, train, _, _ = planted
     with pytest.raises(ValueError, match="classifier"):
         TrustOracle("not a model").fit(train)
-    with pytest.raises(ValueError, match="nn.Sequential"):
-        TrustOracle(nn.Linear(4, 3)).fit(train)
+    with pytest.raises(ValueError, match="Linear"):  # no linear head to read features before
+        TrustOracle(nn.ReLU()).fit(train)
+    with pytest.raises(ValueError, match="layer"):
+        TrustOracle(clf, layer="nope").fit(train)
+    with pytest.raises(ValueError, match="correctness"):
+        TrustOracle(clf, correctness="oof").fit(train)
+    with pytest.raises(ValueError, match="validation"):
+        TrustOracle(clf, correctness="holdout").fit(train)
+    with pytest.raises(ValueError, match="folds"):
+        TrustOracle(clf, correctness="crossfit", folds=1).fit(train)
     with pytest.raises(ValueError, match="loss"):
         TrustOracle(clf, loss="hinge").fit(train)
     with pytest.raises(ValueError, match="head"):

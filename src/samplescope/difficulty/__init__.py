@@ -14,6 +14,13 @@ from .dynamics import (
     ForgettingEvents,
     TrainingDynamics,
 )
+from .fast_generalization import (
+    FAST_AUM_WEIGHT,
+    FAST_GEN_ERROR_COLUMNS,
+    FastGenErrorResult,
+    fast_generalization_error,
+    rank_combine,
+)
 from .generalization import (
     GEN_ERROR_COLUMNS,
     FoldConfig,
@@ -51,6 +58,8 @@ from .stochastic import (
 __all__ = [
     "AUM",
     "DYNAMICS_COLUMNS",
+    "FAST_AUM_WEIGHT",
+    "FAST_GEN_ERROR_COLUMNS",
     "GEN_ERROR_COLUMNS",
     "GRAD_NORM_METHODS",
     "MEASURE_KINDS",
@@ -58,6 +67,7 @@ __all__ = [
     "Cartography",
     "DifficultyResult",
     "DynamicsRecorder",
+    "FastGenErrorResult",
     "FoldConfig",
     "ForgettingEvents",
     "GenErrorResult",
@@ -69,6 +79,7 @@ __all__ = [
     "decompose_cross_entropy",
     "entropy_score",
     "expected_entropy_score",
+    "fast_generalization_error",
     "fit_predict_fold",
     "generalization_error",
     "get_measure",
@@ -83,6 +94,7 @@ __all__ = [
     "per_sample_grad_norms",
     "predictive_entropy_score",
     "predictive_variance_score",
+    "rank_combine",
     "register_measure",
     "register_measure_alias",
     "stratified_fold_ids",

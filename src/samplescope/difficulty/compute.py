@@ -7,6 +7,9 @@ Measures are grouped by kind (see :mod:`samplescope.difficulty.registry`):
   every epoch end; cartography / AUM / forgetting use the training batches); logit and
   gradient measures use the final model on the training samples;
 - ``labels``: from the labels alone;
+- ``gen_error_fast`` and its parts (:data:`FAST_GEN_ERROR_COLUMNS`, registered as
+  ``kfold``): :func:`fast_generalization_error`, one stacked run of 2 × 2 half-data models
+  (its own ``R = 2``; ``folds`` / ``repeats`` are the K-fold's), fitted only when asked for;
 - ``kfold``: :func:`generalization_error` (``repeats`` × stratified ``folds``-fold;
   ``precision="bf16"`` trains those fits in mixed precision, see
   :func:`samplescope.training.fit_many`; the cross-fitting engine underneath is
@@ -34,6 +37,11 @@ from ..io.scores import ScoreTable
 from ..models.nets import default_model
 from ..training.trainer import fit, predict_logits
 from .dynamics import ActionScore, TrainingDynamics
+from .fast_generalization import (
+    FAST_GEN_ERROR_COLUMNS,
+    FastGenErrorResult,
+    fast_generalization_error,
+)
 from .generalization import GenErrorResult, generalization_error
 from .registry import get_measure, list_measures, measure_aliases
 
@@ -42,12 +50,14 @@ __all__ = ["DifficultyResult", "compute_measures"]
 
 @dataclass
 class DifficultyResult:
-    """``table`` (every requested measure), the trained model (or None), its history, the K-fold result."""
+    """``table`` (every requested measure), the trained model (or None), its history, the
+    K-fold result, and the :func:`fast_generalization_error` result (or None)."""
 
     table: ScoreTable
     model: nn.Module | None
     history: list[dict[str, float]]
     gen: GenErrorResult | None
+    fast: FastGenErrorResult | None = None
 
 
 def _known() -> set[str]:
@@ -156,7 +166,27 @@ def compute_measures(
     for n, m in ms.items():
         if m.kind == "labels":
             cols[n] = m.fn(s.y, num_classes)
-    if kinds & {"kfold", "stochastic"}:
+    fast = None
+    if any(n in FAST_GEN_ERROR_COLUMNS for n in names):
+        fast = fast_generalization_error(
+            s,
+            num_classes,
+            model_fn=model_fn,
+            model_kind=model_kind,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            seed=seed,
+            device=device,
+            executor=executor,
+            progress=progress,
+        )
+        for n in names:
+            if n in FAST_GEN_ERROR_COLUMNS:
+                cols[n] = fast.table.column(n)
+    k_names = [n for n, m in ms.items() if m.kind == "kfold" and n not in FAST_GEN_ERROR_COLUMNS]
+    if k_names or "stochastic" in kinds:
         gen = generalization_error(
             s,
             num_classes,
@@ -177,11 +207,11 @@ def compute_measures(
             exact=exact,
         )
         for n, m in ms.items():
-            if m.kind == "kfold":
+            if n in k_names:
                 cols[n] = gen.table.column(n)
             elif m.kind == "stochastic":
                 cols[n] = m.fn(gen.oof_probs, s.y)
     ordered = {n: cols[n] for n in names}
     ordered.update({k: v for k, v in cols.items() if k not in ordered})
     table = ScoreTable.from_arrays(s.sample_id, s.y, true_label=s.true_y, **ordered)
-    return DifficultyResult(table, model, history, gen)
+    return DifficultyResult(table, model, history, gen, fast)

@@ -7,7 +7,8 @@ Directions (stated again in every docstring):
   percentile-bootstrap intervals);
 - failure prediction: positive class = **correct prediction**, ``trust`` higher = more
   trustworthy; AUROC/AUPR higher = better, FPR@95TPR lower = better;
-- selective prediction: accept by decreasing ``trust``; AURC/E-AURC lower = better;
+- selective prediction: accept by decreasing ``trust``; AURC/E-AURC/AUGRC and the risk at a
+  fixed coverage lower = better;
 - separability: Gaussian KL / Bhattacharyya between two score sets, higher = better separated;
 - noise detection: positive class = **noisy label**, ``difficulty`` higher = more likely noisy.
 """
@@ -25,7 +26,7 @@ from .calibration import (
 )
 from .failure import aupr_error, aupr_success, auroc, failure_report, fpr_at_tpr, tpr_tnr
 from .noise import noise_detection_report
-from .selective import aurc, eaurc, optimal_aurc, risk_coverage_curve
+from .selective import augrc, aurc, eaurc, optimal_aurc, risk_at_coverage, risk_coverage_curve
 from .separability import bhattacharyya, gaussian_fit, gaussian_kl, symmetric_gaussian_kl
 from .smooth_ece import smooth_ece, smooth_ece_binary, smooth_reliability_curve
 
@@ -34,6 +35,7 @@ __all__ = [
     "adaptive_ece",
     "aupr_error",
     "aupr_success",
+    "augrc",
     "aurc",
     "auroc",
     "bhattacharyya",
@@ -53,6 +55,7 @@ __all__ = [
     "optimal_aurc",
     "plot_reliability_diagram",
     "reliability_diagram_data",
+    "risk_at_coverage",
     "risk_coverage_curve",
     "smooth_ece",
     "smooth_ece_binary",

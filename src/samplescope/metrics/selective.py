@@ -1,4 +1,5 @@
-"""Selective prediction: the risk–coverage curve, AURC and E-AURC (Geifman et al. 2019).
+"""Selective prediction: the risk–coverage curve, AURC and E-AURC (Geifman et al. 2019), AUGRC
+(Traub et al. 2024) and the selective risk at a fixed coverage.
 
 ``correct`` ``(N,)`` is 1 where the prediction is right (risk counts the errors) and
 ``trust`` is **higher = more trustworthy**: samples are accepted in order of decreasing
@@ -15,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_fraction
 from ._common import check_binary, check_outcome_and_score
 
-__all__ = ["risk_coverage_curve", "aurc", "eaurc", "optimal_aurc"]
+__all__ = ["risk_coverage_curve", "aurc", "eaurc", "optimal_aurc", "augrc", "risk_at_coverage"]
 
 
 def _cumulative_errors(c: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -97,3 +99,45 @@ def eaurc(correct: Any, trust: Any, *, exact: bool = False) -> float:
     """
     c, s = check_outcome_and_score(correct, trust, "correct", "trust")
     return _aurc_core(c, s) - _optimal_aurc(c, exact)
+
+
+def _augrc_core(c: np.ndarray, s: np.ndarray) -> float:
+    return float(np.mean(_cumulative_errors(c, s)) / len(c))
+
+
+def augrc(correct: Any, trust: Any) -> float:
+    """Area under the *generalized* risk–coverage curve (Traub et al. 2024), lower = better.
+
+    The generalized risk at coverage ``k/N`` is the joint probability of an error *and* its
+    acceptance, ``E_k / N`` (``E_k`` = errors among the ``k`` most trusted samples, ties
+    averaged), instead of the selective risk ``E_k / k``; AUGRC is its mean over the ``N``
+    coverages ``k/N``::
+
+        AUGRC = (1/N) Σ_k E_k / N = (1/N²) Σ_{errors i} (N − rank_i + 1)
+
+    (``rank_i`` = 1-based position of error ``i`` in decreasing trust), i.e. the average risk
+    of silent failure over all rejection thresholds. ``correct``: 1 = correct prediction;
+    ``trust``: higher = more trustworthy. In [0, error rate]; a random ranking gives about
+    ``r/2`` with ``r`` the error rate, a perfect one ``≈ r²/2``.
+    """
+    c, s = check_outcome_and_score(correct, trust, "correct", "trust")
+    return _augrc_core(c, s)
+
+
+def _risk_at(c: np.ndarray, s: np.ndarray, coverage: float) -> float:
+    k = max(1, int(np.ceil(coverage * len(c) - 1e-9)))
+    return float(_cumulative_errors(c, s)[k - 1] / k)
+
+
+def risk_at_coverage(correct: Any, trust: Any, coverage: float = 0.9) -> float:
+    """Selective risk (error rate) of the ``⌈coverage · N⌉`` most trusted samples, lower = better.
+
+    ``correct``: 1 = correct prediction; ``trust``: higher = more trustworthy (accepted
+    first; ties accepted together, their errors averaged as in :func:`risk_coverage_curve`).
+    ``coverage`` in (0, 1]; ``coverage = 1`` gives the overall error rate.
+    """
+    c, s = check_outcome_and_score(correct, trust, "correct", "trust")
+    coverage = check_fraction(coverage, "coverage")
+    if coverage <= 0:
+        raise ValueError(f"coverage: expected a number in (0, 1], got {coverage!r}")
+    return _risk_at(c, s, coverage)

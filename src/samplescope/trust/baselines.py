@@ -6,7 +6,11 @@
   ``p̄ = mean_s p_s`` over ``S`` stochastic passes (Gal & Ghahramani 2016), mapped to [0, 1]
   as ``1 - H[p̄]/log C``.
 - :class:`TrustScoreTrust` — Jiang et al. 2018 (:mod:`samplescope.trust.trustscore`) on the
-  classifier's penultimate features (or the raw inputs), mapped as ``ratio/(1 + ratio)``.
+  classifier's features at ``layer`` (default: the input of the last ``nn.Linear``, by a forward
+  hook, so any ``nn.Module`` works) or the raw inputs, mapped as ``ratio/(1 + ratio)``.
+
+The logit-based baselines (max logit, MaxLogit-pNorm, energy, DOCTOR, Rel-U, ensembles) are in
+:mod:`samplescope.trust.posthoc`; the registry of all of them in :mod:`samplescope.trust.registry`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from torch import nn
 from .._validation import check_array, check_choice, check_fraction, check_integer, check_positive
 from ..data.split import as_split
 from ..functional import entropy
-from ..models import split_at_first_dropout, split_head
+from ..models import has_dropout, layer_features, resolve_layer, split_at_first_dropout
 from ..training.checks import probe_classes, renamed_argument
 from .oracle import _batched, _require_module, inputs_of
 from .trustscore import ALGORITHMS, fit_class_trees, trust_score_ratio
@@ -29,8 +33,6 @@ __all__ = [
     "MCPTrust",
     "MCDropoutTrust",
     "TrustScoreTrust",
-    "BASELINES",
-    "make_baseline",
     "mc_dropout_probs",
 ]
 
@@ -175,7 +177,11 @@ class MCDropoutTrust(_Baseline):
         """Check the classifier has dropout and record the number of classes. Returns self."""
         check_integer(self.samples, "samples")
         check_integer(self.seed, "seed", minimum=0)
-        split_at_first_dropout(_require_module(self.classifier))
+        if not has_dropout(_require_module(self.classifier)):
+            raise ValueError(
+                "classifier: MC dropout needs a dropout layer, found none in "
+                f"{type(self.classifier).__name__}"
+            )
         self._fit_classes(data)
         return self
 
@@ -198,9 +204,11 @@ class TrustScoreTrust(_Baseline):
     """TrustScore (Jiang 2018) on classifier features, mapped to [0, 1] as ``r / (1 + r)``.
 
     Args:
-        classifier: frozen ``nn.Sequential`` classifier (its trunk gives the features).
+        classifier: frozen classifier (any ``nn.Module``; its features at ``layer``).
         k, alpha: density filtering (α = fraction of least dense points dropped per class).
-        features: ``"penultimate"`` (trunk output) or ``"input"`` (flattened inputs).
+        features: ``"penultimate"`` (features at ``layer``) or ``"input"`` (flattened inputs).
+        layer: the sub-module whose output is the feature (default: the input of the last
+            ``nn.Linear``, :func:`samplescope.models.resolve_layer`).
         min_dist: added to the denominator of the ratio.
         algorithm: per-class index, ``"auto"`` (KD-tree up to 20 dimensions, else exact brute
             force), ``"kd_tree"`` or ``"brute"``.
@@ -217,11 +225,13 @@ class TrustScoreTrust(_Baseline):
         features: str = "penultimate",
         min_dist: float = 1e-12,
         algorithm: str = "auto",
+        layer: str | None = None,
         device: str = "cpu",
         batch_size_eval: int = 1024,
     ) -> None:
         self.classifier = classifier
         self.algorithm = algorithm
+        self.layer = layer
         self.k = k
         self.alpha = alpha
         self.features = features
@@ -232,13 +242,13 @@ class TrustScoreTrust(_Baseline):
     def _features(self, x: np.ndarray) -> np.ndarray:
         if self.features == "input":
             return x.reshape(len(x), -1).astype(np.float64)
-        trunk, _ = split_head(self.classifier)
-        was = self.classifier.training
-        self.classifier.eval()
-        try:
-            f = _batched(trunk, x, self.batch_size_eval, torch.device(self.device))
-        finally:
-            self.classifier.train(was)
+        f = layer_features(
+            self.classifier,
+            x,
+            layer=self.layer,
+            batch_size=int(self.batch_size_eval),
+            device=self.device,
+        )
         return f.reshape(len(x), -1).double().numpy()
 
     def fit(self, data: Any) -> TrustScoreTrust:
@@ -249,7 +259,8 @@ class TrustScoreTrust(_Baseline):
         check_integer(self.batch_size_eval, "batch_size_eval")
         check_fraction(self.alpha, "alpha", inclusive_high=False)
         check_positive(self.min_dist, "min_dist", strict=False)
-        _require_module(self.classifier)
+        with renamed_argument("model", "classifier"):
+            resolve_layer(_require_module(self.classifier), self.layer)
         split = as_split(data)
         if len(split) == 0:
             raise ValueError("data: expected at least one sample, got 0")
@@ -282,12 +293,3 @@ class TrustScoreTrust(_Baseline):
         r = self.predict_ratio(data)
         with np.errstate(invalid="ignore"):
             return np.where(np.isinf(r), 1.0, r / (1.0 + r))
-
-
-BASELINES = {"mcp": MCPTrust, "mc_dropout": MCDropoutTrust, "trustscore": TrustScoreTrust}
-
-
-def make_baseline(name: str, classifier: nn.Module, **params: Any) -> _Baseline:
-    """Build the baseline ``name`` (``mcp`` | ``mc_dropout`` | ``trustscore``) for ``classifier``."""
-    check_choice(name, "baseline", BASELINES)
-    return BASELINES[name](_require_module(classifier), **params)

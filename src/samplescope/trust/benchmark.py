@@ -33,9 +33,9 @@ from ..models import default_model
 from ..training import fit
 from ..training.checks import renamed_argument
 from .analysis import separability, trust_metrics
-from .baselines import BASELINES, make_baseline
 from .losses import get_trust_loss
 from .oracle import TrustOracle, correctness_labels
+from .registry import BASELINES, make_baseline
 
 __all__ = [
     "TrustConfig",

@@ -2,27 +2,35 @@
 
 The oracle learns to predict whether a frozen classifier's prediction on ``x`` is correct:
 
-- correctness labels ``o = 1[argmax classifier(x) = y]`` ``(N,)`` (Luo eq. 2) and the
-  true-class probability ``p_classifier[y]`` (for TCP) are computed from the classifier at
-  fit time, in eval mode and without gradients; the classifier is never modified;
-- the backbone is a deep copy of the classifier's trunk (:func:`samplescope.models.split_head`),
-  fine-tuned (``backbone="finetune"``, Luo) or frozen (``backbone="frozen"``);
-  ``freeze_layers=k`` keeps the first ``k`` trunk layers frozen while fine-tuning the rest
-  (their outputs are computed once, which makes CPU fine-tuning cheap);
-- the head is Luo's hyperplane ``z = (wᵀh + b)/‖w‖`` or a plain linear layer;
-- the loss comes from the trust-loss registry (``ce``, ``focal``, ``tcp``, ``ss``).
+- correctness labels ``o`` ``(N,)`` and the true-class probability ``p_true`` (for TCP)
+  (:mod:`samplescope.trust.correctness`): ``correctness="insample"`` — the deployed classifier
+  on ``data`` (Luo eq. 2); ``"holdout"`` — the deployed classifier on ``validation``, a split
+  it did not train on (the oracle trains on it); ``"crossfit"`` — each sample of ``data``
+  labelled by an out-of-fold model of :func:`samplescope.training.crossfit` (same
+  architecture and training as the deployed classifier, ``crossfit_config``), so the oracle
+  sees the errors a model makes on samples it did not fit. The classifier is never modified;
+- the backbone (:mod:`samplescope.trust.backbones`): for an ``nn.Sequential`` a copy of its
+  trunk, fine-tuned (``backbone="finetune"``, Luo; ``freeze_layers=k`` keeps the first ``k``
+  layers frozen and precomputed) or frozen; for **any** ``nn.Module`` a copy read at
+  ``layer`` by a forward hook (default: the input of the last ``nn.Linear``);
+- the head (:mod:`samplescope.trust.heads`): Luo's hyperplane ``z = (wᵀh + b)/‖w‖``, a
+  plain linear layer, or the MSP-anchored ``z = a·logit(s_MSP) + b + wᵀh`` (``w = 0`` at
+  start: the untrained oracle ranks exactly as MCP). The anchor is the MSP of the model that
+  made the labelled prediction at training time (the out-of-fold model for crossfit) and of
+  the deployed classifier at prediction time;
+- the loss comes from the trust-loss registry (``ce``, ``focal``, ``tcp``, ``ss``); every loss
+  works with every head.
 
 Scores: ``predict_trust(data)`` → ``σ(z)`` ``(N,)`` in [0, 1], **higher = more trustworthy**.
 
 Training uses its own short loop (Adam/SGD over shuffled mini-batches of the precomputed
-frozen-prefix features with the precomputed targets ``o``, ``p_true``) rather than
+frozen-prefix features, or the inputs, with the precomputed targets ``o``, ``p_true``) rather than
 :func:`samplescope.training.fit`, whose ``(x, y)`` contract has no slot for the
 per-sample correctness targets.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -31,9 +39,19 @@ from torch import nn
 
 from .._validation import check_array, check_choice, check_integer, check_positive
 from ..data.split import as_split
-from ..models import split_head
+from ..models import resolve_layer
+from ..training import FoldConfig
 from ..training.checks import forward_checked, probe_classes, renamed_argument
-from .heads import HEADS, make_head
+from .backbones import build_backbone
+from .correctness import (
+    CORRECTNESS,
+    CorrectnessTargets,
+    classifier_fold_config,
+    crossfit_correctness,
+    targets_from_logits,
+    warn_few_errors,
+)
+from .heads import HEADS, make_head, msp_logit
 from .losses import TrustLoss, get_trust_loss
 
 __all__ = ["TrustOracle", "correctness_labels", "inputs_of"]
@@ -96,48 +114,36 @@ def correctness_labels(
     return o.numpy(), p_true.numpy(), logits.numpy()
 
 
-class _Backbone(nn.Module):
-    """Frozen prefix (always eval) followed by a trainable suffix."""
-
-    def __init__(self, prefix: nn.Sequential, suffix: nn.Sequential) -> None:
-        super().__init__()
-        self.prefix = prefix
-        self.suffix = suffix
-        for p in self.prefix.parameters():
-            p.requires_grad_(False)
-
-    def train(self, mode: bool = True) -> _Backbone:
-        super().train(mode)
-        self.prefix.eval()
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            f = self.prefix(x)
-        return self.suffix(f)
-
-
 class TrustOracle:
     """Learned trustworthiness predictor for a frozen classifier (scikit-learn contract).
 
     Args:
-        classifier: frozen ``nn.Sequential`` returning logits ``(N, C)`` whose last layer is a
-            ``Linear`` (its trunk initialises the oracle's backbone).
+        classifier: frozen ``nn.Module`` returning logits ``(N, C)`` (any architecture; an
+            ``nn.Sequential`` ending in ``Linear`` keeps Luo's copied-trunk backbone).
         loss: registered trust loss name (``"ce"``, ``"focal"``, ``"tcp"``, ``"ss"``) or a
             :class:`~samplescope.trust.losses.TrustLoss`.
         loss_params: keyword arguments of the loss (e.g. ``{"alpha_pos": 1, "alpha_neg": 3}``).
-        head: ``"hyperplane"`` (Luo eq. 7) or ``"linear"``.
+        head: ``"hyperplane"`` (Luo eq. 7), ``"linear"`` or ``"msp"`` (MSP-anchored).
         backbone: ``"finetune"`` (Luo) or ``"frozen"``.
-        freeze_layers: with ``"finetune"``, number of leading trunk layers kept frozen.
+        freeze_layers: with ``"finetune"`` and an ``nn.Sequential``, leading trunk layers kept
+            frozen.
+        layer: name of the sub-module whose output is the feature ``h`` (default: the input of
+            the last ``nn.Linear``); see :func:`samplescope.models.resolve_layer`.
+        correctness: ``"insample"`` | ``"holdout"`` | ``"crossfit"`` (module docstring).
+        folds: ``K`` of the cross-fitted labels.
+        crossfit_config: the :class:`~samplescope.training.FoldConfig` of the out-of-fold
+            models — pass the deployed classifier's training (epochs, lr, ...); default: fresh
+            copies of ``classifier`` trained with :class:`FoldConfig`'s defaults.
         epochs, batch_size, lr, weight_decay: optimisation; ``optimizer`` ``"adam"`` | ``"sgd"``.
-        seed: seeds the head initialisation, dropout and the batch order.
+        seed: seeds the head initialisation, dropout, the batch order and the folds.
         device: torch device; ``batch_size_eval``: chunk size for inference.
         progress: show a tqdm bar over epochs.
 
     Fitted attributes: ``backbone_``, ``head_``, ``loss_``, ``num_classes_``,
     ``neg_threshold_`` (TNR threshold of the loss: 0.5, 1/K for TCP), ``history_`` (mean
-    training loss per epoch), ``train_accuracy_`` (classifier accuracy on the fit data),
-    ``n_errors_`` (number of o = 0 training samples).
+    training loss per epoch), ``train_accuracy_`` (accuracy of the labelling model on the fit
+    data), ``n_errors_`` (number of o = 0 training samples), ``targets_``
+    (:class:`~samplescope.trust.correctness.CorrectnessTargets`).
     """
 
     def __init__(
@@ -149,6 +155,10 @@ class TrustOracle:
         head: str = "hyperplane",
         backbone: str = "finetune",
         freeze_layers: int = 0,
+        layer: str | None = None,
+        correctness: str = "insample",
+        folds: int = 5,
+        crossfit_config: FoldConfig | None = None,
         epochs: int = 5,
         batch_size: int = 128,
         lr: float = 1e-4,
@@ -165,6 +175,10 @@ class TrustOracle:
         self.head = head
         self.backbone = backbone
         self.freeze_layers = freeze_layers
+        self.layer = layer
+        self.correctness = correctness
+        self.folds = folds
+        self.crossfit_config = crossfit_config
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -176,76 +190,110 @@ class TrustOracle:
         self.progress = progress
 
     # ------------------------------------------------------------------ fitting
-    def _validate(self) -> tuple[nn.Sequential, nn.Linear, TrustLoss, int]:
+    def _validate(self) -> TrustLoss:
         clf = _require_module(self.classifier)
-        with renamed_argument("model", "classifier"):
-            trunk, cls_head = split_head(clf)
         loss = get_trust_loss(self.loss, **(self.loss_params or {}))
         check_choice(self.head, "head", HEADS)
         check_choice(self.backbone, "backbone", ("finetune", "frozen"))
         check_choice(self.optimizer, "optimizer", ("adam", "sgd"))
+        check_choice(self.correctness, "correctness", CORRECTNESS)
         for name in ("epochs", "batch_size", "batch_size_eval"):
             check_integer(getattr(self, name), name)
+        check_integer(self.folds, "folds", minimum=2)
         check_integer(self.seed, "seed", minimum=0)
+        check_integer(self.freeze_layers, "freeze_layers", minimum=0)
         check_positive(self.lr, "lr")
         check_positive(self.weight_decay, "weight_decay", strict=False)
-        k = len(trunk) if self.backbone == "frozen" else self.freeze_layers
-        if not isinstance(k, (int, np.integer)) or not 0 <= k <= len(trunk):
-            raise ValueError(f"freeze_layers: expected an integer in [0, {len(trunk)}], got {k!r}")
-        return trunk, cls_head, loss, int(k)
+        with renamed_argument("model", "classifier"):
+            resolve_layer(clf, self.layer)
+        if self.crossfit_config is not None and not isinstance(self.crossfit_config, FoldConfig):
+            raise ValueError(
+                f"crossfit_config: expected a FoldConfig, got {type(self.crossfit_config).__name__}"
+            )
+        return loss
 
-    def fit(self, data: Any) -> TrustOracle:
-        """Compute correctness labels from the frozen classifier on ``data`` and train the oracle.
+    def _targets(self, split: Any, logits: torch.Tensor, targets: Any) -> CorrectnessTargets:
+        n = len(split)
+        if targets is not None:
+            if not isinstance(targets, CorrectnessTargets) or len(targets.o) != n:
+                raise ValueError(
+                    f"targets: expected CorrectnessTargets of {n} samples, got "
+                    f"{type(targets).__name__}"
+                    + (f" of {len(targets.o)}" if isinstance(targets, CorrectnessTargets) else "")
+                )
+            return targets
+        if self.correctness == "crossfit":
+            cfg = self.crossfit_config or classifier_fold_config(self.classifier, logits.shape[1])
+            return crossfit_correctness(split, cfg, folds=int(self.folds), seed=int(self.seed))
+        return targets_from_logits(logits.numpy(), split.y, str(self.correctness))
+
+    def fit(self, data: Any, *, validation: Any = None, targets: Any = None) -> TrustOracle:
+        """Label ``data`` with correctness targets and train the oracle on them.
 
         Args:
             data: labelled split (DataSplit, ``(x, y)`` arrays or a torch Dataset), usually the
                 classifier's own training split (Luo's protocol).
+            validation: with ``correctness="holdout"``, the split the oracle trains on instead
+                (one the classifier did not train on).
+            targets: precomputed :class:`CorrectnessTargets` for the training rows (e.g. one
+                :func:`crossfit_correctness` shared by several oracles); overrides
+                ``correctness``.
         Returns:
             self.
         """
-        trunk, cls_head, loss, k = self._validate()
+        loss = self._validate()
+        if self.correctness == "holdout" and targets is None:
+            if validation is None:
+                raise ValueError(
+                    'validation: correctness="holdout" needs a validation split the '
+                    "classifier did not train on, got None"
+                )
+            data = validation
         split = as_split(data)
         if len(split) < 2:
             raise ValueError(f"data: expected at least 2 samples, got {len(split)}")
         probe_classes(self.classifier, split.x, int(split.y.max()), device=self.device)
         dev = torch.device(self.device)
-        clf = self.classifier
-        clf.to(dev)
+        clf = self.classifier.to(dev)
         was = clf.training
         clf.eval()
-        # one pass: frozen-prefix features (of the original trunk = the copy at init), and the
-        # classifier's logits for the correctness targets
-        feats, logits = [], []
         try:
-            with torch.no_grad():
-                for lo in range(0, len(split), self.batch_size_eval):
-                    xb = torch.as_tensor(split.x[lo : lo + self.batch_size_eval], device=dev)
-                    f = trunk[:k](xb)
-                    logits.append(cls_head(trunk[k:](f)).double().cpu())
-                    feats.append(f.float().cpu())
+            logits = _batched(clf, split.x, int(self.batch_size_eval), dev).double()
         finally:
             clf.train(was)
-        lg = torch.cat(logits)
+        num_classes = logits.shape[1]
         y = torch.as_tensor(split.y)
-        num_classes = lg.shape[1]
         if int(y.max()) >= num_classes or int(y.min()) < 0:
             raise ValueError(
                 f"data: expected labels in [0, {num_classes}), got [{int(y.min())}, {int(y.max())}]"
             )
-        o = (lg.argmax(1) == y).float()
-        p_true = lg.softmax(1).gather(1, y[:, None]).squeeze(1).float()
-        f_all = torch.cat(feats)
-
         torch.manual_seed(self.seed)
         gen = torch.Generator().manual_seed(self.seed)
-        backbone = _Backbone(copy.deepcopy(trunk[:k]), copy.deepcopy(trunk[k:])).to(dev)
-        for p in backbone.suffix.parameters():
-            p.requires_grad_(True)
+        was = clf.training
+        try:
+            backbone, trainable, inputs = build_backbone(
+                clf,
+                split.x,
+                backbone=self.backbone,
+                freeze_layers=int(self.freeze_layers),
+                layer=self.layer,
+                batch_size=int(self.batch_size_eval),
+                device=dev,
+            )
+        finally:
+            clf.train(was)
+        tg = self._targets(split, logits, targets)
+        warn_few_errors(tg.n_errors, len(split), tg.source)
+        o = torch.as_tensor(tg.o).float()
+        p_true = torch.as_tensor(tg.p_true).float()
+        anchor = msp_logit(torch.as_tensor(tg.logits)).float()
+
         with torch.no_grad():
-            backbone.eval()
-            d = backbone.suffix(f_all[:2].to(dev)).reshape(2, -1).shape[1]
+            trainable.eval()
+            d = trainable(inputs[:2].to(dev)).shape[1]
+        torch.manual_seed(self.seed)
         head = make_head(self.head, d).to(dev)
-        params = [p for p in backbone.suffix.parameters()] + list(head.parameters())
+        params = [p for p in trainable.parameters() if p.requires_grad] + list(head.parameters())
         if self.optimizer == "adam":
             opt: torch.optim.Optimizer = torch.optim.Adam(
                 params, lr=self.lr, weight_decay=self.weight_decay
@@ -257,7 +305,7 @@ class TrustOracle:
         history: list[float] = []
         bar = _bar(self.epochs, self.progress)
         for _ in range(int(self.epochs)):
-            backbone.train()
+            trainable.train()
             head.train()
             order = torch.randperm(n, generator=gen)
             chunks = list(order.split(int(self.batch_size)))
@@ -265,13 +313,11 @@ class TrustOracle:
                 chunks[-2] = torch.cat([chunks[-2], chunks.pop()])
             tot = 0.0
             for idx in chunks:
-                fb = f_all[idx].to(dev)
-                h = backbone.suffix(fb).reshape(len(idx), -1)
-                z = head(h)
+                h = trainable(inputs[idx].to(dev))
+                z = head(h, anchor[idx].to(dev))
                 per = loss(z, o[idx].to(dev), p_true[idx].to(dev))
-                batch_loss = per.mean()
                 opt.zero_grad(set_to_none=True)
-                batch_loss.backward()
+                per.mean().backward()
                 opt.step()
                 tot += float(per.detach().sum())
             history.append(tot / n)
@@ -289,8 +335,9 @@ class TrustOracle:
         self.num_classes_ = int(num_classes)
         self.neg_threshold_ = float(loss.neg_threshold(num_classes))
         self.history_ = history
-        self.train_accuracy_ = float(o.mean())
-        self.n_errors_ = int((o == 0).sum())
+        self.targets_ = tg
+        self.train_accuracy_ = float(tg.o.mean())
+        self.n_errors_ = tg.n_errors
         return self
 
     # --------------------------------------------------------------- prediction
@@ -307,11 +354,23 @@ class TrustOracle:
         dev = torch.device(self.device)
         self.backbone_.eval()
         self.head_.eval()
-
-        def f(xb: torch.Tensor) -> torch.Tensor:
-            return self.head_(self.backbone_(xb).reshape(len(xb), -1))
-
-        return _batched(f, x, self.batch_size_eval, dev).double().numpy()
+        anchor = None
+        if getattr(self.head_, "needs_anchor", False):
+            clf = self.classifier
+            was = clf.training
+            clf.eval()
+            try:
+                anchor = msp_logit(_batched(clf, x, self.batch_size_eval, dev).double()).float()
+            finally:
+                clf.train(was)
+        out = []
+        with torch.no_grad():
+            for lo in range(0, len(x), self.batch_size_eval):
+                xb = torch.as_tensor(x[lo : lo + self.batch_size_eval], device=dev)
+                fb = forward_checked(self.backbone_, xb) if lo == 0 else self.backbone_(xb)
+                ab = None if anchor is None else anchor[lo : lo + len(xb)].to(dev)
+                out.append(self.head_(fb.reshape(len(xb), -1), ab).double().cpu())
+        return torch.cat(out).numpy()
 
     def predict_trust(self, data: Any) -> np.ndarray:
         """Trust ``σ(z)`` ``(N,)`` in [0, 1], higher = more trustworthy."""
@@ -331,6 +390,10 @@ class TrustOracle:
             "head",
             "backbone",
             "freeze_layers",
+            "layer",
+            "correctness",
+            "folds",
+            "crossfit_config",
             "epochs",
             "batch_size",
             "lr",

@@ -19,6 +19,7 @@ from torch import nn
 from ..._validation import check_choice, check_integer, check_positive
 from ...data.split import DataSplit, as_split
 from ...executors import run_tasks, split_evenly
+from ..callbacks import BatchResult, Callback
 from ..checks import check_module, probe_classes
 from ..trainer import fit
 from .loop import build_model, fit_group
@@ -26,6 +27,27 @@ from .models import ManyModels
 from .plan import OPTIMIZERS, PRECISIONS, can_vectorize, layer_plan, should_vectorize
 
 __all__ = ["check_index_sets", "check_seeds", "fit_many"]
+
+
+class _MarginSums(Callback):
+    """Per-position sums of the batch margins ``z_y - max_{j≠y} z_j`` and update counts
+    (what the stacked loop records with ``record_margins``, for the one-by-one fallback)."""
+
+    def __init__(self, n: int) -> None:
+        self.sum_, self.count_ = (
+            torch.zeros(n, dtype=torch.float64),
+            torch.zeros(n, dtype=torch.float64),
+        )
+
+    def on_batch_end(self, state: Any, batch: BatchResult) -> None:
+        z, y = batch.logits.detach().float().cpu(), batch.labels.cpu()
+        rows = torch.arange(len(y))
+        top2 = z.topk(2, dim=1)
+        right = top2.indices[:, 0] == y
+        margin = z[rows, y] - torch.where(right, top2.values[:, 1], top2.values[:, 0])
+        pos = batch.positions.cpu()
+        self.sum_.index_add_(0, pos, margin.double())
+        self.count_.index_add_(0, pos, torch.ones(len(pos), dtype=torch.float64))
 
 
 def _fit_one(
@@ -36,8 +58,9 @@ def _fit_one(
     seed: int,
     init_seed: int,
     cfg: dict[str, Any],
-) -> tuple[nn.Module, list[dict[str, float]]]:
+) -> tuple[nn.Module, list[dict[str, float]]] | tuple[Any, ...]:
     net = build_model(model_fn, init_seed, cfg.get("seeded", False))
+    rec = _MarginSums(len(index)) if cfg.get("record_margins") else None
     res = fit(
         net,
         (x_all[index], y_all[index]),
@@ -48,10 +71,16 @@ def _fit_one(
         weight_decay=cfg["weight_decay"],
         scheduler=cfg["scheduler"],
         seed=int(seed),
+        callbacks=[] if rec is None else [rec],
         progress=False,
     )
     hist = [{k: r[k] for k in ("epoch", "train_loss", "train_acc")} for r in res.history]
-    return res.model, hist
+    if rec is None:
+        return res.model, hist
+    m_sum, m_cnt = np.zeros(len(x_all)), np.zeros(len(x_all))
+    np.add.at(m_sum, index, rec.sum_.numpy())  # index may repeat rows (bootstrap sets)
+    np.add.at(m_cnt, index, rec.count_.numpy())
+    return res.model, hist, (m_sum, m_cnt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,6 +146,7 @@ def fit_many(
     seeded_model_fn: bool = False,
     exact: bool = False,
     precision: str = "fp32",
+    record_margins: bool = False,
 ) -> ManyModels:
     """Train M models of ``model_fn()`` at once — K-fold/repeat models or ensemble members.
 
@@ -170,6 +200,12 @@ def fit_many(
             (out-of-fold or test) within 0.003 on digits and MNIST-10k, mean |Δp| 3e-4 to
             2e-3, max |Δp| 1e-2 to 0.25 on the odd ambiguous sample — the same seeds give an
             equally good model, no longer the same one.
+        record_margins: also record, per model m and row i of ``data``, the sum of the
+            train-mode logit margins ``z_y - max_{j≠y} z_j`` over every update in which m
+            trained on i, and the number of those updates (Pleiss et al. 2020's AUM =
+            sum / count): :attr:`ManyModels.margin_sum` / ``margin_count`` ``(M, N)``. The
+            stacked loop does it on its batched logits (one ``index_add_`` per step), the
+            fallback with a batch callback; training itself is unchanged.
 
     Returns:
         :class:`ManyModels` (``predict_logits(x) -> (M, N, C)``, ``predict_logits_at``,
@@ -246,6 +282,7 @@ def fit_many(
         "seeded": bool(seeded_model_fn),
         "fused": not exact,
         "precision": precision,
+        "record_margins": bool(record_margins),
     }
     x_all, y_all = split.x, split.y
     if not vec:
@@ -260,16 +297,22 @@ def fit_many(
             progress=progress,
             desc="fits",
         )
-        return ManyModels(
+        out = ManyModels(
             model_fn,
             seeded=bool(seeded_model_fn),
             module_list=[r[0] for r in res],
             history=[r[1] for r in res],
         )
+        if record_margins:
+            out.margin_sum = np.stack([r[2][0] for r in res])
+            out.margin_count = np.stack([r[2][1] for r in res])
+        return out
     groups = split_evenly(M, executor, workers=workers)
+    margins: list[tuple[np.ndarray, np.ndarray]] = []
     if len(groups) == 1:
         cfg["progress"] = progress
-        w, b, hist = fit_group(model_fn, x_all, y_all, idx, seed_list, init_list, cfg)
+        w, b, hist, *rest = fit_group(model_fn, x_all, y_all, idx, seed_list, init_list, cfg)
+        margins += rest
     else:
         tasks = [
             ([idx[m] for m in g], [seed_list[m] for m in g], [init_list[m] for m in g])
@@ -291,7 +334,8 @@ def fit_many(
             for k in range(len(res[0][1]))
         ]
         hist = [h for r in res for h in r[2]]
-    return ManyModels(
+        margins += [r[3] for r in res if len(r) > 3]
+    out = ManyModels(
         model_fn,
         plan=layer_plan(probe),
         seeded=bool(seeded_model_fn),
@@ -299,6 +343,10 @@ def fit_many(
         biases=b,
         history=hist,
     )
+    if record_margins:
+        out.margin_sum = np.concatenate([m[0] for m in margins])
+        out.margin_count = np.concatenate([m[1] for m in margins])
+    return out
 
 
 def _fit_one_task(model_fn, x_all, y_all, cfg, index, seed, init_seed):  # noqa: ANN001, ANN202

@@ -6,6 +6,13 @@ batches (:func:`samplescope.training.batching.batch_order` on a generator seeded
 ``seeds[m]``), the same dropout masks (a second generator seeded ``seeds[m]``, drawn on its
 unpadded batch as ``nn.Dropout`` draws them), the same optimizer arithmetic. Uneven training
 sets are padded to the largest batch and the padded rows masked out of each model's mean loss.
+
+With ``cfg["record_margins"]`` (default off) the loop also sums, per model ``m`` and row
+``i`` of ``x_all``, the logit margin ``z_y - max_{j≠y} z_j`` of every training update in which
+model m saw row i (the train-mode logits of its forward pass, before the step: Pleiss et al.
+2020's AUM ingredients, as :class:`samplescope.difficulty.AUM` records them from the batches
+of one fit) and the number of such updates; :func:`fit_group` then returns them as a fourth
+item ``(margin_sum, margin_count)``, each ``(M, N)`` float64.
 """
 
 from __future__ import annotations
@@ -74,7 +81,10 @@ def fit_group(
     init_seeds: Sequence[int],
     cfg: dict[str, Any],
 ) -> tuple[list[torch.Tensor], list[torch.Tensor | None], list[list[dict[str, float]]]]:
-    """Train one group of models stacked; returns (weights, biases, histories)."""
+    """Train one group of models stacked; returns (weights, biases, histories).
+
+    With ``cfg["record_margins"]`` also ``(margin_sum, margin_count)`` ``(M, N)`` numpy float64
+    as a fourth item (module docstring)."""
     M = len(index_sets)
     plan, weights, biases = _stack_init(model_fn, init_seeds, cfg.get("seeded", False))
     params: list[torch.Tensor] = []
@@ -101,6 +111,11 @@ def fit_group(
         dtype=torch.float64,
     )
     steps_taken = torch.zeros(M, dtype=torch.float64)
+    record = bool(cfg.get("record_margins", False))
+    n_rows = len(x_all)
+    m_sum = torch.zeros(M * n_rows, dtype=torch.float64) if record else None
+    m_cnt = torch.zeros(M * n_rows, dtype=torch.float64) if record else None
+    offsets = (torch.arange(M) * n_rows).unsqueeze(1)
     history: list[list[dict[str, float]]] = [[] for _ in range(M)]
     bar = progress_bar(epochs, cfg.get("progress", False), "epochs (stacked)")
     for epoch in range(epochs):
@@ -154,6 +169,8 @@ def fit_group(
                 lr = base_lr * (1 + torch.cos(math.pi * steps_taken / t_max)) / 2
             opt.step([g.contiguous() for g in grads], lr, active)
             steps_taken += 1 if active is None else active.to(torch.float64)
+            if record:
+                _add_margins(h.detach(), yb, pos + offsets, valid, m_sum, m_cnt)
             with torch.no_grad():
                 tot_loss += (ce.detach() * vf).sum(1).double()
                 tot_correct += ((h.detach().argmax(-1) == yb) & valid).sum(1).double()
@@ -167,11 +184,37 @@ def fit_group(
             )
         bar.update(1)
     bar.close()
-    return (
+    out = (
         [w.detach() for w in weights],
         [None if b is None else b.detach() for b in biases],
         history,
     )
+    if record:
+        assert m_sum is not None and m_cnt is not None
+        shape = (M, n_rows)
+        return (*out, (m_sum.view(shape).numpy(), m_cnt.view(shape).numpy()))
+    return out
+
+
+@torch.no_grad()
+def _add_margins(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    flat_pos: torch.Tensor,
+    valid: torch.Tensor,
+    m_sum: torch.Tensor,
+    m_cnt: torch.Tensor,
+) -> None:
+    """Add ``z_y - max_{j≠y} z_j`` of ``logits (M, B, C)`` at ``flat_pos (M, B)`` (= m·N + row)
+    of ``m_sum`` and 1 to ``m_cnt``, for the ``valid`` (unpadded) entries only."""
+    z = logits.float()
+    zy = z.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    top2 = z.topk(2, dim=-1)
+    right = top2.indices[..., 0] == labels
+    margin = zy - torch.where(right, top2.values[..., 1], top2.values[..., 0])
+    where = flat_pos[valid]
+    m_sum.index_add_(0, where, margin[valid].double())
+    m_cnt.index_add_(0, where, torch.ones(len(where), dtype=torch.float64))
 
 
 def _linear_bf16(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:

@@ -23,6 +23,8 @@ class ManyModels:
 
     ``weights[k]`` ``(M, D_in, D_out)`` and ``biases[k]`` ``(M, 1, D_out)`` (or None) for the
     k-th Linear; ``history[m]`` is model m's per-epoch ``{"epoch", "train_loss", "train_acc"}``.
+    ``margin_sum`` / ``margin_count`` ``(M, N)``: with ``fit_many(record_margins=True)``, the
+    summed training-batch margins of model m on row i and their count (else None).
     """
 
     model_fn: Callable[..., nn.Module]
@@ -32,6 +34,8 @@ class ManyModels:
     biases: list[torch.Tensor | None] = field(default_factory=list)
     module_list: list[nn.Module] = field(default_factory=list)
     history: list[list[dict[str, float]]] = field(default_factory=list)
+    margin_sum: np.ndarray | None = None
+    margin_count: np.ndarray | None = None
 
     @property
     def vectorized(self) -> bool:
