@@ -240,5 +240,5 @@ def test_bad_inputs(tiny, kw, match):
     args.update(kw)
     with pytest.raises(ValueError, match=match):
         fast_generalization_error(tiny, **args)
-    with pytest.raises(ValueError, match="aum_score|mismatched"):
+    with pytest.raises(ValueError, match="aum_score"):
         rank_combine(np.zeros(3), np.zeros(4))

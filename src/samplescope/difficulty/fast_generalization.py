@@ -50,7 +50,7 @@ from .._validation import (
     check_labels,
     check_num_classes,
     check_positive,
-    check_same_length,
+    check_scores,
 )
 from ..data.split import DataSplit, as_split
 from ..executors import run_tasks
@@ -119,15 +119,10 @@ def rank_combine(heldout: Any, aum_score: Any, weight: float = FAST_AUM_WEIGHT) 
     ties); the sample with the k-th smallest ``q`` (ties by position) gets the k-th smallest
     ``heldout`` value. Both inputs ``(N,)`` higher = harder; returns ``(N,)``.
     """
-    h = np.asarray(heldout, dtype=np.float64)
-    a = np.asarray(aum_score, dtype=np.float64)
-    check_same_length(heldout=h, aum_score=a)
-    if h.ndim != 1 or not (np.isfinite(h).all() and np.isfinite(a).all()):
-        raise ValueError(f"heldout: expected finite (N,) scores, got shape {h.shape}")
+    h = check_scores(heldout, "heldout").astype(np.float64)
+    a = check_scores(aum_score, "aum_score", n=len(h)).astype(np.float64)
     w = check_fraction(weight, "weight")
     n = len(h)
-    if n == 0:
-        return h.copy()
     q = w * rankdata(a) + (1 - w) * rankdata(h)  # (÷ N: the same order)
     out = np.empty(n)
     out[np.argsort(q, kind="stable")] = np.sort(h)
