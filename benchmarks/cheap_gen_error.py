@@ -26,7 +26,16 @@ Candidates (higher = harder), each from the library where it exists:
   ``gen_error`` over the 2 repeats);
 - ``rankavg_pair``: the mean of the ranks of two candidates; the pair is CHOSEN on the digits
   settings only (highest mean clean-sample Spearman over the digits settings that finished)
-  and reported on the MNIST / Fashion-MNIST settings only.
+  and reported on the MNIST / Fashion-MNIST settings only;
+- ``gen_error_fast`` (``--fast``): :func:`samplescope.difficulty.fast_generalization_error`,
+  the library's one-run estimator (one stacked run of the 2 × 2 half-data models with the
+  margin recorder: rank mean of the held-out loss and the in-sample -AUM), with its parts
+  ``gen_error_fast:heldout`` / ``gen_error_fast:aum`` as diagnostic rows. Its weight
+  ``FAST_AUM_WEIGHT`` was fitted by ``--fit-weight`` on the four digits settings of seed 0
+  only (grid 0..1 step 0.05, highest mean clean Spearman), so the digits rows of
+  ``gen_error_fast`` are in-sample for that one number and the MNIST / Fashion-MNIST rows
+  (and every seed-1 row) are not. Its cost is best-of-2 interleaved with a plain run in the
+  same process (``--fast`` rows: ``cheap_gen_error_fast_rows.jsonl``, merged into the tables).
 
 Columns: Spearman with the K-fold ``gen_error`` over all samples and over the clean samples
 (label = true label), top-10% overlap (fraction of the reference's 10% hardest that are in
@@ -65,6 +74,8 @@ from samplescope.models import mlp
 from samplescope.training import Callback, FoldConfig, crossfit, fit, predict_logits
 
 ROWS = RESULTS / "cheap_gen_error_rows.jsonl"
+FAST_ROWS = RESULTS / "cheap_gen_error_fast_rows.jsonl"
+FIT_ON = ("digits_clean", "digits_sym20", "digits_memorise", "digits_sym20_memorise")
 RUNS = ROOT.parent / "runs" / "cheap_gen_error"
 BATCH, LR, SEED = 128, 1e-3, 0
 
@@ -475,7 +486,7 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         c = r["candidate"]
-        if c.startswith("ref:"):
+        if c.startswith("ref:") or c == "gen_error_fast_variance":  # (vs gen_variance)
             continue
         if c.startswith("rankavg"):
             c = "rankavg(pair chosen on digits)"
@@ -513,9 +524,13 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return res
 
 
-def cost_rows(name: str, reps: int = 3) -> list[dict[str, Any]]:
-    """Best-of-``reps`` wall time of each kind of run, interleaved (``_common.best_of``), / plain."""
+def cost_rows(name: str, reps: int = 3, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """Best-of-``reps`` wall time of each kind of run, interleaved (``_common.best_of``), / plain.
+
+    ``only``: substrings of the run names to time (with the plain fit, always timed)."""
     from _common import best_of
+
+    from samplescope.difficulty import fast_generalization_error
 
     st = next(x for x in SETTINGS if x["name"] == name)
     s = _split(st)
@@ -544,13 +559,123 @@ def cost_rows(name: str, reps: int = 3) -> list[dict[str, Any]]:
         "crossfit 2x2 stacked (gen_error_2x2)": lambda: crossfit(
             s, cfg, folds=2, repeats=2, seed=SEED, vectorize=True
         ),
+        "fast_generalization_error (gen_error_fast)": lambda: fast_generalization_error(
+            s, C, model_fn=mf, epochs=E, batch_size=BATCH, lr=LR, seed=SEED
+        ),
     }
+    if only:
+        fns = {k: f for k, f in fns.items() if k == "plain fit" or any(o in k for o in only)}
     best, _ = best_of(fns, reps)
     base = best["plain fit"]
     return [
         {"setting": name, "run": k, "best_s": v, "cost": v / base, "reps": reps, "load": load()}
         for k, v in best.items()
     ]
+
+
+def fast_setting(
+    st: dict[str, Any], ref_meta: dict[str, Any], reps: int = 2
+) -> list[dict[str, Any]]:
+    """``gen_error_fast`` of the library vs the stored reference; cost best-of-``reps`` vs plain."""
+    from samplescope.difficulty import fast_generalization_error
+
+    z = np.load(RUNS / f"{st['name']}.npz")  # the reference of run_setting (same data, seed)
+    s = _split(st)
+    if not np.array_equal(z["y"], s.y):
+        raise RuntimeError(f"{st['name']}: the split differs from the stored reference's")
+    seed, E = st.get("seed", SEED), st["epochs"]
+    mf = _model_fn(tuple(s.x.shape[1:]), 10)
+    kw = dict(epochs=E, batch_size=BATCH, lr=LR, seed=seed)
+    t_plain, t_fast, res = [], [], None
+    for _ in range(reps):  # interleaved, the same load for both
+        _, t = _timed(lambda: fit(mf(seed), s, progress=False, **kw))
+        t_plain.append(t)
+        res, t = _timed(lambda: fast_generalization_error(s, 10, model_fn=mf, **kw))
+        t_fast.append(t)
+    assert res is not None
+    ref = z["ref_gen_error"]
+    meta = dict(n=len(s), epochs=E, t_plain_s=min(t_plain), t_fast_s=min(t_fast), reps=reps)
+    meta.update({k: ref_meta[k] for k in ("train_acc", "t_ref_s")})
+    cost = min(t_fast) / min(t_plain)
+    np.savez_compressed(
+        RUNS / f"{st['name']}_fast.npz",
+        **{c: res.table.column(c) for c in res.table.measures},
+        aum_weight=res.aum_weight,
+    )
+    rows = []
+    for cand, col in (
+        ("gen_error_fast", "gen_error_fast"),
+        ("gen_error_fast:heldout", "gen_error_fast_heldout"),
+        ("gen_error_fast:aum", "gen_error_fast_aum"),
+        ("gen_error_fast:bias", "gen_error_fast_bias"),
+    ):
+        r = _metrics(st, cand, res.table.column(col), ref, s, cost, meta)
+        r["aum_weight"], r["stacked"] = res.aum_weight, res.stacked
+        r["weight_fit_on"] = list(FIT_ON)
+        rows.append(r)
+    # the decomposition's variance against the reference's (rows of the 2x2 held-out models)
+    rv = _metrics(
+        st,
+        "gen_error_fast_variance",
+        res.table.column("gen_error_fast_variance"),
+        z["ref_gen_variance"],
+        s,
+        cost,
+        meta,
+    )
+    rv["note"] = "Spearman / top-10% against ref:gen_variance (not gen_error)"
+    rv["aum_weight"], rv["stacked"] = res.aum_weight, res.stacked
+    rows.append(rv)
+    return rows
+
+
+def fit_weight() -> dict[str, Any]:
+    """The AUM weight: highest mean clean Spearman over the digits settings of seed 0 only."""
+    from samplescope.difficulty import rank_combine
+
+    grid = np.round(np.arange(0.0, 1.0001, 0.05), 2)
+    per: dict[str, list[float]] = {}
+    for n in FIT_ON:
+        z, f = np.load(RUNS / f"{n}.npz"), np.load(RUNS / f"{n}_fast.npz")
+        clean = z["true_y"] == z["y"]
+        per[n] = [
+            float(
+                spearmanr(
+                    rank_combine(f["gen_error_fast_heldout"], f["gen_error_fast_aum"], w)[clean],
+                    z["ref_gen_error"][clean],
+                ).statistic
+            )
+            for w in grid
+        ]
+    mean = np.mean([per[n] for n in FIT_ON], axis=0)
+    best = float(grid[int(np.argmax(mean))])
+    out = {
+        "fit_on": list(FIT_ON),
+        "grid": grid.tolist(),
+        "per_setting": per,
+        "mean": mean.tolist(),
+        "best_weight": best,
+    }
+    atomic_write_json(RESULTS / "cheap_gen_error_weight.json", out)
+    print("w     " + "  ".join(f"{n[:14]:>14}" for n in FIT_ON) + "      mean")
+    for i, w in enumerate(grid):
+        print(f"{w:4.2f}  " + "  ".join(f"{per[n][i]:14.3f}" for n in FIT_ON) + f"  {mean[i]:8.3f}")
+    print(f"best weight on {list(FIT_ON)}: {best}")
+    return out
+
+
+def _read_fast_rows() -> dict[str, list[dict[str, Any]]]:
+    """The ``--fast`` rows of the current ``FAST_AUM_WEIGHT`` (older weights are ignored)."""
+    from samplescope.difficulty import FAST_AUM_WEIGHT
+
+    done: dict[str, list[dict[str, Any]]] = {}
+    if FAST_ROWS.is_file():
+        for line in FAST_ROWS.read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                if r["aum_weight"] == FAST_AUM_WEIGHT:
+                    done.setdefault(r["setting"], []).append(r)
+    return done
 
 
 def main() -> None:
@@ -560,19 +685,42 @@ def main() -> None:
         "--costs", nargs="*", help="only time each kind of run best-of-3 on these settings"
     )
     ap.add_argument("--seed", type=int, default=0, help="data subset / noise / init seed")
+    ap.add_argument("--fast", action="store_true", help="add the gen_error_fast rows")
+    ap.add_argument("--runs", nargs="*", help="with --costs: substrings of the runs to time")
+    ap.add_argument("--fit-weight", action="store_true", help="fit FAST_AUM_WEIGHT on digits")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.fit_weight:
+        fit_weight()
+        return
     warmup()
+    if args.fast:
+        fast_done = _read_fast_rows()
+        for st in SETTINGS:
+            st = _setting(st["name"] + (f"_s{args.seed}" if args.seed else ""))
+            base = re.sub(r"_s\d+$", "", st["name"])
+            if st["name"] in fast_done or (args.only and base not in args.only):
+                continue
+            t0 = time.perf_counter()
+            rows = fast_setting(st, _read_rows()[st["name"]][0])
+            with FAST_ROWS.open("a") as f:
+                for r in rows:
+                    f.write(json.dumps(r) + "\n")
+            print_setting(st["name"], rows)
+            print(f"  [took {time.perf_counter() - t0:.0f}s]", flush=True)
     if args.costs:
-        rows = [r for n in args.costs for r in cost_rows(n)]
+        rows = [r for n in args.costs for r in cost_rows(n, only=args.runs)]
         for r in rows:
             print(
                 f"{r['setting']:<16} {r['run']:<48} {r['best_s']:7.2f}s {r['cost']:6.2f}x  load {r['load']}"
             )
-        atomic_write_json(RESULTS / "cheap_gen_error_costs.json", {"rows": rows})
+        name = "cheap_gen_error_costs_fast.json" if args.runs else "cheap_gen_error_costs.json"
+        atomic_write_json(RESULTS / name, {"rows": rows})
         return
     done = _read_rows()
     settings = [_setting(st["name"] + (f"_s{args.seed}" if args.seed else "")) for st in SETTINGS]
+    if args.fast:
+        settings = []
     for st in settings:
         base = re.sub(r"_s\d+$", "", st["name"])
         if st["name"] in done or (args.only and base not in args.only):
@@ -586,7 +734,9 @@ def main() -> None:
         print_setting(st["name"], rows)
         print(f"  [setting took {time.perf_counter() - t0:.0f}s]", flush=True)
     combo = _combo_rows(done)
+    fast = _read_fast_rows()
     for n in done:
+        done[n] = done[n] + fast.get(n, [])
         print_setting(n, done[n] + [r for r in combo if r["setting"] == n])
     all_rows = [r for n in done for r in done[n]] + combo
     atomic_write_json(
