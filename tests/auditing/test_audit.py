@@ -41,6 +41,29 @@ def test_one_joined_table(result) -> None:
     assert pd.read_parquet(result.table_path).shape == df.shape
 
 
+def test_fast_mode_gives_gen_error_fast_from_the_same_run(result) -> None:
+    """gen_error="fast" (default): the 2 x 2 held-out columns and gen_error_fast, one run."""
+    df = result.table.df
+    assert {"gen_error_fast", "gen_error_fast_bias", "gen_error_fast_variance"} <= set(df)
+    # the combination re-orders the held-out losses: the same values, another order
+    np.testing.assert_array_equal(np.sort(df.gen_error_fast), np.sort(df.gen_error))
+    np.testing.assert_allclose(df.gen_error_fast_bias + df.gen_error_fast_variance,
+                               df.gen_error, atol=1e-9)  # fmt: skip
+    np.testing.assert_array_equal(df.gen_error_fast_bias, df.gen_bias)
+    assert "gen_error_fast" in result.summary["gen_error"]
+    # flipped labels rank high: the planted 10% are mostly in the top 10% of gen_error_fast
+    top = df.gen_error_fast >= df.gen_error_fast.quantile(0.9)
+    assert (top & df.is_noisy).sum() > 0.7 * df.is_noisy.sum()
+
+
+def test_kfold_mode_has_no_fast_columns() -> None:
+    res = ss.audit("digits", gen_error="kfold", train_subset=200, epochs=2, samples=2,
+                   progress=False)  # fmt: skip
+    df = res.table.df
+    assert "gen_error" in df and "gen_error_fast" not in df
+    assert res.summary["gen_error"].startswith("kfold: 3 x 5-fold")
+
+
 def test_flags_find_the_planted_flips(result) -> None:
     df = result.table.df
     flag, truth = df.is_label_issue.to_numpy(), df.is_noisy.to_numpy()
