@@ -1,6 +1,8 @@
 """Deep Bayesian active learning (Gal, Islam & Ghahramani 2017) and the report's extensions.
 
 Acquisition scores are **higher = acquire first**; stochastic predictions are ``(S, N, C)``.
+:class:`ActiveLearner` is the query/teach API over an unlabelled pool (a person labels);
+:class:`ActiveLoop` is the simulation on top of it (an oracle answers, a test split scores).
 """
 
 from .acquisitions import (
@@ -19,6 +21,8 @@ from .acquisitions import (
     register_acquisition,
     variation_ratios,
 )
+from .badge import badge, badge_embeddings, kmeans_pp
+from .batch import BatchContext, list_batch_modes, register_batch_mode, select_batch
 from .batchbald import batch_bald, joint_entropy_exact
 from .bayes_last_layer import BayesianLastLayer
 from .diversity import diverse_top_k, top_k
@@ -30,10 +34,41 @@ from .noise_filter import LabelFilter, dynamic_tau
 from .oracle import GroundTruthOracle, LabelOracle, NoisyOracle
 from .pool import Pool
 from .runner import RunSpec, labels_to_reach, load_curves, plot_curves, run_grid
+from .session import ActiveLearner
+from .sklearn_learner import SklearnLearner
+from .stochastic import sampling_distribution, stochastic_batch
+from .stopping import (
+    BudgetStop,
+    MaxUncertaintyStop,
+    StabilizingPredictions,
+    StoppingRule,
+    cohen_kappa,
+    first_stop,
+)
+from .typiclust import typicality, typiclust
 
 __all__ = [
     "Acquisition",
+    "ActiveLearner",
     "ActiveLoop",
+    "BatchContext",
+    "BudgetStop",
+    "MaxUncertaintyStop",
+    "SklearnLearner",
+    "StabilizingPredictions",
+    "StoppingRule",
+    "badge",
+    "badge_embeddings",
+    "cohen_kappa",
+    "first_stop",
+    "kmeans_pp",
+    "list_batch_modes",
+    "register_batch_mode",
+    "sampling_distribution",
+    "select_batch",
+    "stochastic_batch",
+    "typicality",
+    "typiclust",
     "BayesianLastLayer",
     "GroundTruthOracle",
     "LabelFilter",

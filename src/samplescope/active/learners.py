@@ -26,10 +26,13 @@ from torch import nn
 from .._validation import check_choice, check_integer, check_num_classes, check_positive
 from ..data.split import DataSplit, as_split
 from ..functional import label_nll, softmax
-from ..models import split_head
+from ..models import features_and_logits
 from ..training import fit
+from ..training.callbacks import Callback
 from .acquisitions import Acquisition
+from .badge import badge_embeddings
 from .bayes_last_layer import BayesianLastLayer
+from .fast_fit import fast_fit
 from .mc import deterministic_probs, mc_probs
 
 __all__ = ["MCDropoutLearner", "LastLayerLearner"]
@@ -62,6 +65,17 @@ class MCDropoutLearner:
             convention, gradient ``2 c w / N``) for the weight of the first ``nn.Linear``
             layer only; 0 disables it. ``weight_decay`` still applies to all parameters.
         device: torch device for training, scoring and evaluation (``"cuda"`` on a GPU).
+        early_stop_loss: stop a retrain early once an epoch's mean training loss on the
+            labelled set is below this (0 = never; at least ``min_epochs`` are run): the
+            CPU protocol trains long enough for big labelled sets without over-spending on
+            small ones that are fitted after a few epochs.
+        trainer: ``"fit"`` (:func:`samplescope.training.fit`, epochs as above) or ``"fast"``
+            (:func:`samplescope.active.fast_fit.fast_fit`: ``updates`` Adam steps at most,
+            ``min_epochs`` passes at least, early stopping at ``early_stop_loss``; the CPU
+            protocol — no ``dense_l2``, no custom optimizer).
+        feature_layer: where :meth:`features` / :meth:`embeddings` read ``h(x)`` (a
+            sub-module name; None = the input of the last ``nn.Linear``, any ``nn.Module``;
+            :mod:`samplescope.models.features`).
     """
 
     def __init__(
@@ -81,6 +95,9 @@ class MCDropoutLearner:
         balanced_batches: bool = True,
         dense_l2: float = 0.0,
         device: str | torch.device = "cpu",
+        early_stop_loss: float = 0.0,
+        feature_layer: str | None = None,
+        trainer: str = "fit",
     ) -> None:
         if not callable(model_fn):
             raise ValueError(f"model_fn: expected a zero-argument model factory, got {model_fn!r}")
@@ -105,7 +122,19 @@ class MCDropoutLearner:
             raise ValueError(
                 f"device: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}"
             ) from exc
+        self.early_stop_loss = check_positive(early_stop_loss, "early_stop_loss", strict=False)
+        if feature_layer is not None and (not isinstance(feature_layer, str) or not feature_layer):
+            raise ValueError(
+                f"feature_layer: expected a sub-module name or None, got {feature_layer!r}"
+            )
+        self.feature_layer = feature_layer
+        self.trainer = check_choice(trainer, "trainer", ("fit", "fast"))
+        if self.trainer == "fast" and (self.dense_l2 or self.optimizer != "adam"):
+            raise ValueError(
+                "trainer: 'fast' trains with plain Adam; use trainer='fit' for dense_l2 / other optimizers"
+            )
         self.model_: nn.Module | None = None
+        self.epochs_run_: int = 0
 
     @classmethod
     def gal_protocol(
@@ -144,7 +173,27 @@ class MCDropoutLearner:
         """Build a fresh model (``torch.manual_seed(seed)``) and train it on ``train``."""
         torch.manual_seed(seed)
         model = self.model_fn()
-        fit(
+        if self.trainer == "fast":
+            n = len(train)
+            self.epochs_run_ = fast_fit(
+                model,
+                train.x,
+                train.y,
+                updates=self.updates,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
+                early_stop_loss=self.early_stop_loss,
+                min_updates=self.min_epochs * max(1, n // min(self.batch_size, n)),
+                seed=seed,
+                device=self.device,
+            )
+            self.model_ = model.eval()
+            return self
+        callbacks = (
+            [] if self.early_stop_loss == 0 else [_EarlyStop(self.early_stop_loss, self.min_epochs)]
+        )
+        res = fit(
             model,
             train,
             epochs=self.epochs_for(len(train)),
@@ -156,7 +205,9 @@ class MCDropoutLearner:
             progress=False,
             eval_batch_size=self.eval_batch_size,
             device=self.device,
+            callbacks=callbacks,
         )
+        self.epochs_run_ = len(res.history)
         self.model_ = model.eval()
         return self
 
@@ -209,18 +260,24 @@ class MCDropoutLearner:
             model, split.x, batch_size=self.eval_batch_size, device=self.device
         )
 
-    @torch.no_grad()
     def features(self, split: DataSplit) -> np.ndarray:
-        """Penultimate activations ``(N, D)`` in eval mode."""
-        trunk, _ = split_head(self._model())
-        out = [
-            trunk(torch.as_tensor(split.x[lo : lo + self.eval_batch_size], device=self.device))
-            .float()
-            .cpu()
-            .numpy()
-            for lo in range(0, len(split), self.eval_batch_size)
-        ]
-        return np.concatenate(out).astype(np.float64)
+        """Eval-mode features ``h(x)`` ``(N, D)`` at ``feature_layer`` (any ``nn.Module``)."""
+        return self._features_and_probs(split)[0]
+
+    def _features_and_probs(self, split: DataSplit) -> tuple[np.ndarray, np.ndarray]:
+        h, z = features_and_logits(
+            self._model(),
+            split.x,
+            layer=self.feature_layer,
+            batch_size=self.eval_batch_size,
+            device=self.device,
+        )
+        return h.numpy().astype(np.float64), softmax(z.numpy().astype(np.float64), axis=1)
+
+    def embeddings(self, split: DataSplit) -> np.ndarray:
+        """BADGE gradient embeddings ``(p - e_ŷ) ⊗ h(x)`` ``(N, C·D)`` (eval mode; Ash 2020)."""
+        h, p = self._features_and_probs(split)
+        return badge_embeddings(p, h)
 
     def score(
         self,
@@ -243,6 +300,17 @@ class MCDropoutLearner:
         acc = float((pbar.argmax(1) == test.y).mean())
         nll = float(label_nll(pbar, test.y).mean())
         return {"accuracy": acc, "nll": nll}
+
+
+class _EarlyStop(Callback):
+    """Stop training once an epoch's mean training loss is below ``tol`` (after ``min_epochs``)."""
+
+    def __init__(self, tol: float, min_epochs: int) -> None:
+        self.tol, self.min_epochs = tol, min_epochs
+
+    def on_epoch_end(self, state: Any) -> None:
+        if len(state.history) >= self.min_epochs and state.history[-1]["train_loss"] < self.tol:
+            state.stop = True
 
 
 class LastLayerLearner(MCDropoutLearner):

@@ -31,20 +31,19 @@ from .._validation import check_choice, check_integer, check_number
 from ..data.split import DataSplit, as_split
 from ..io import atomic_path
 from .acquisitions import get_acquisition
-from .batchbald import batch_bald
-from .diversity import diverse_top_k, top_k
+from .batch import list_batch_modes
 from .kmeans_init import balanced_random_initial_set, kmeans_initial_set
 from .noise_filter import LabelFilter
 from .oracle import GroundTruthOracle, LabelOracle
 from .pool import Pool
+from .session import ActiveLearner, step_seed
 
 __all__ = ["ActiveLoop"]
 
 _STATE_FILE = "state.npz"
 
 
-def _seed(seed: int, step: int, salt: int) -> int:
-    return int(np.random.SeedSequence([seed, step + 1, salt]).generate_state(1)[0])
+_seed = step_seed
 
 
 def _check_split(split: Any, name: str) -> DataSplit:
@@ -68,18 +67,26 @@ class ActiveLoop:
         test: the evaluation split (clean labels).
         acquisition: a registered acquisition name.
         initial: size of the initial labelled set (class-balanced, ``initial // C`` per class).
-        initial_method: ``"balanced"`` (Gal: random, balanced) or ``"kmeans"`` (report §5.2).
+        initial_method: ``"balanced"`` (Gal: random, balanced), ``"kmeans"`` (report §5.2),
+            ``"random"`` (uniform, label-free) or ``"typiclust"`` (Hacohen et al. 2022).
         per_step: labels queried per step; steps: number of acquisition steps.
         pool_subset: size of the random pool subset scored per step (None = whole pool).
         oracle: answers label queries (default: the pool split's labels).
         label_filter: optional :class:`LabelFilter` rejecting distrusted labels.
-        batch_mode: ``"topk"``, ``"batchbald"`` (pre-select the top max(10k, 100) by the
-            acquisition's score, then greedy BatchBALD on the joint mutual information, with
-            consistent dropout masks) or ``"diverse"`` (cosine penalty ``diversity``).
+        batch_mode: a registered batch mode (:mod:`samplescope.active.batch`): ``"topk"``,
+            ``"batchbald"`` (pre-select the top max(10k, 100) by the acquisition's score,
+            then greedy BatchBALD on the joint mutual information, with consistent dropout
+            masks), ``"diverse"`` (cosine penalty ``diversity``), ``"power"`` /
+            ``"softmax"`` / ``"softrank"`` (stochastic, ``batch_options["beta"]``),
+            ``"badge"``, ``"typiclust"``.
         diversity: λ of the cosine-similarity penalty (``batch_mode="diverse"``).
         diversity_features: ``"pixels"`` or ``"penultimate"``.
         noisy_initial: ask the oracle for the initial labels too (default: ground truth).
         checkpoint_dir: where ``state.npz`` lives (None = no checkpointing).
+        stopping: :class:`StoppingRule` list checked before each acquisition; the run ends at
+            the first that fires (``stopped_by`` and the last record name it).
+        stop_set: inputs whose predictions :class:`StabilizingPredictions` follows.
+        batch_options: passed to the batch mode (e.g. ``{"beta": 1}``, BatchBALD sizes).
         seed: seeds everything.
         on_step: ``callback(loop, record)`` after each checkpoint.
     """
@@ -106,6 +113,9 @@ class ActiveLoop:
         seed: int = 0,
         progress: bool = False,
         on_step: Callable[[ActiveLoop, dict[str, Any]], None] | None = None,
+        stopping: Any = None,
+        stop_set: Any = None,
+        batch_options: dict[str, Any] | None = None,
     ) -> None:
         for hook in ("fit", "score", "evaluate"):
             if not callable(getattr(learner, hook, None)):
@@ -119,7 +129,9 @@ class ActiveLoop:
         self.test = test
         self.acquisition = get_acquisition(acquisition)
         self.initial = check_integer(initial, "initial", maximum=len(pool_split))
-        self.initial_method = check_choice(initial_method, "initial_method", ("balanced", "kmeans"))
+        self.initial_method = check_choice(
+            initial_method, "initial_method", ("balanced", "kmeans", "random", "typiclust")
+        )
         self.per_step = check_integer(per_step, "per_step")
         self.steps = check_integer(steps, "steps", minimum=0)
         self.pool_subset = (
@@ -127,7 +139,7 @@ class ActiveLoop:
         )
         self.oracle = oracle if oracle is not None else GroundTruthOracle(pool_split)
         self.label_filter = label_filter
-        self.batch_mode = check_choice(batch_mode, "batch_mode", ("topk", "batchbald", "diverse"))
+        self.batch_mode = check_choice(batch_mode, "batch_mode", list_batch_modes())
         self.diversity = check_number(diversity, "diversity")
         self.diversity_features = check_choice(
             diversity_features, "diversity_features", ("pixels", "penultimate")
@@ -143,9 +155,40 @@ class ActiveLoop:
             raise ValueError(f"oracle: expected a callable sample_ids -> labels, got {oracle!r}")
         self.progress = progress
         self.on_step = on_step
-        self.pool: Pool | None = None
+        opts = {"diversity": self.diversity, "features": self.diversity_features}
+        opts.update(batch_options or {})
+        self.session = ActiveLearner(
+            learner,
+            pool_split,
+            acquisition=self.acquisition.name,
+            batch_mode=self.batch_mode,
+            initial="typiclust" if self.initial_method == "typiclust" else "random",
+            pool_subset=self.pool_subset,
+            stopping=stopping,
+            stop_set=stop_set,
+            batch_options=opts,
+            seed=self.seed,
+        )
+        self.session.always_score = label_filter is not None
+        self._has_pool = False
         self.history: list[dict[str, Any]] = []
         self.next_step = 0
+
+    @property
+    def pool(self) -> Pool | None:
+        """The labelled / unlabelled bookkeeping (None before the initial set is drawn)."""
+        return self.session.pool if self._has_pool else None
+
+    @pool.setter
+    def pool(self, pool: Pool | None) -> None:
+        self._has_pool = pool is not None
+        if pool is not None:
+            self.session.pool = pool
+
+    @property
+    def stopped_by(self) -> str | None:
+        """The stopping rule that ended the run, or None."""
+        return self.session.stopped_by
 
     # --- state -----------------------------------------------------------------------------
 
@@ -159,7 +202,11 @@ class ActiveLoop:
         classes = np.unique(split.y if split.true_y is None else split.true_y)
         per_class = max(1, self.initial // len(classes))
         truth = split.y if split.true_y is None else split.true_y
-        if self.initial_method == "balanced":
+        if self.initial_method in ("random", "typiclust"):  # label-free: the learner's query
+            self.session.pool = pool
+            ids = self.session.query(self.initial, step=-1)
+            self.session.pending, self.session.round = [], 0
+        elif self.initial_method == "balanced":
             ids = balanced_random_initial_set(
                 split.sample_id, truth, per_class, seed=_seed(self.seed, -1, 1)
             )
@@ -181,6 +228,7 @@ class ActiveLoop:
             "history": self.history,
             "seed": self.seed,
             "acquisition": self.acquisition.name,
+            "session": self.session.state_meta(),
         }
         with atomic_path(self.state_path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(
@@ -210,6 +258,8 @@ class ActiveLoop:
                 f"checkpoint: {self.state_path} was written with seed={meta.get('seed')}, "
                 f"acquisition={meta.get('acquisition')!r}; expected {self.seed}, {self.acquisition.name!r}"
             )
+        if "session" in meta:
+            self.session.load_meta(meta["session"])
         self.history = list(meta["history"])
         self.next_step = int(meta["next_step"])
         last = self.history[-1] if self.history else None
@@ -227,7 +277,7 @@ class ActiveLoop:
 
     @property
     def done(self) -> bool:
-        return self.next_step > self.steps
+        return self.next_step > self.steps or self.stopped_by is not None
 
     # --- one step --------------------------------------------------------------------------
 
@@ -236,23 +286,6 @@ class ActiveLoop:
         ids = self.pool.labelled_ids
         return self.pool_split.subset(self.pool_split.positions(ids)).with_labels(self.pool.labels)
 
-    def _select(
-        self, cand: DataSplit, scores: np.ndarray, probs: np.ndarray | None, seed: int
-    ) -> np.ndarray:
-        k = min(self.per_step, len(cand))
-        if self.batch_mode == "batchbald" and probs is not None and probs.shape[0] > 1:
-            # pre-select the top candidates by BALD to bound the cost, as Kirsch et al. do
-            pre = top_k(scores, min(len(scores), max(10 * k, 100)))
-            picked, _ = batch_bald(probs[:, pre], k, seed=seed)
-            return pre[picked]
-        if self.batch_mode == "diverse" and self.diversity != 0.0:
-            if self.diversity_features == "penultimate":
-                feats = self.learner.features(cand)
-            else:
-                feats = cand.x.reshape(len(cand), -1)
-            return diverse_top_k(scores, feats, k, self.diversity)
-        return top_k(scores, k)
-
     def step(self) -> dict[str, Any]:
         """Run step ``next_step`` (train, evaluate, and acquire unless it is the last) and checkpoint."""
         if self.pool is None and not self.load():
@@ -260,8 +293,7 @@ class ActiveLoop:
         assert self.pool is not None
         t = self.next_step
         t0 = time.perf_counter()
-        train = self._labelled_split()
-        self.learner.fit(train, _seed(self.seed, t, 2) % 2**31)
+        self.session.fit(_seed(self.seed, t, 2) % 2**31)
         t_fit = time.perf_counter() - t0
         metrics = self.learner.evaluate(self.test, _seed(self.seed, t, 3) % 2**31)
         rec: dict[str, Any] = {
@@ -272,41 +304,31 @@ class ActiveLoop:
         }
         rec["n_queried"] = rec["n_labelled"] + rec["n_rejected"] - self.initial
         if t < self.steps and self.pool.n_unlabelled > 0:
-            rng = np.random.default_rng(_seed(self.seed, t, 4))
-            unl = self.pool.unlabelled_ids
-            m = len(unl) if self.pool_subset is None else min(self.pool_subset, len(unl))
-            cand_ids = np.sort(rng.choice(unl, size=m, replace=False))
-            cand = self.pool_split.subset(self.pool_split.positions(cand_ids))
-            need_probs = self.acquisition.needs_model or self.label_filter is not None
-            mean_p = probs = None
-            if need_probs:
-                scores, mean_p, probs = self.learner.score(
-                    cand,
-                    self.acquisition,
-                    _seed(self.seed, t, 5) % 2**31,
-                    rng,
-                    consistent_masks=self.batch_mode == "batchbald",
-                )
+            ids = self.session.query(self.per_step, step=t)
+            self.session.round = 0  # the loop seeds by its step, not by the query count
+            self.session.pending = []
+            if self.session.stopped_by is not None:
+                rec["stopped_by"] = self.session.stopped_by
             else:
-                scores = self.acquisition.fn(np.full((1, m, 2), 0.5), rng)
-            pos = self._select(cand, scores, probs, _seed(self.seed, t, 6) % 2**31)
-            ids = cand_ids[pos]  # subset positions -> pool sample ids
-            labels = self.oracle(ids)
-            keep = np.ones(len(ids), dtype=bool)
-            if self.label_filter is not None:
-                assert mean_p is not None
-                keep = self.label_filter.keep(mean_p[pos], labels, context_probs=mean_p)
-                rec["tau"] = self.label_filter.threshold(mean_p)
-            self.pool.acquire(ids[keep], labels[keep], step=t)
-            if (~keep).any():
-                self.pool.reject(ids[~keep], labels[~keep], step=t)
-            rec["acquired"] = int(keep.sum())
-            rec["rejected"] = int((~keep).sum())
-            truth = getattr(self.oracle, "true_labels", None)
-            if truth is not None:
-                wrong = labels != truth(ids)
-                rec["noisy_queried"] = int(wrong.sum())
-                rec["noisy_rejected"] = int((wrong & ~keep).sum())
+                q = self.session.last_query
+                labels = self.oracle(ids)
+                keep = np.ones(len(ids), dtype=bool)
+                if self.label_filter is not None:
+                    mean_p = q["mean_probs"]
+                    keep = self.label_filter.keep(
+                        mean_p[q["positions"]], labels, context_probs=mean_p
+                    )
+                    rec["tau"] = self.label_filter.threshold(mean_p)
+                self.pool.acquire(ids[keep], labels[keep], step=t)
+                if (~keep).any():
+                    self.pool.reject(ids[~keep], labels[~keep], step=t)
+                rec["acquired"] = int(keep.sum())
+                rec["rejected"] = int((~keep).sum())
+                truth = getattr(self.oracle, "true_labels", None)
+                if truth is not None:
+                    wrong = labels != truth(ids)
+                    rec["noisy_queried"] = int(wrong.sum())
+                    rec["noisy_rejected"] = int((wrong & ~keep).sum())
         rec["fit_s"] = round(t_fit, 3)
         rec["step_s"] = round(time.perf_counter() - t0, 3)
         self.history.append(rec)
