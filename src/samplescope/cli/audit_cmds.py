@@ -56,7 +56,10 @@ def audit_cmd(
         "cross-fitting repeats, free) | mc_dropout (--samples passes of a dropout model)",
     ),  # fmt: skip
     gen_error: str = typer.Option(
-        "fast", "--gen-error", help="fast (2 folds x 2 repeats) | kfold (5 folds x 3 repeats)"
+        "fast",
+        "--gen-error",
+        help="fast (one stacked 2 folds x 2 repeats run; adds gen_error_fast, the one-run "
+        "estimate of the K-fold measure) | kfold (Zhou's 5 folds x 3 repeats, ~10x the cost)",
     ),
     epochs: int = epochs_option(),
     samples: int = samples_option(20),
