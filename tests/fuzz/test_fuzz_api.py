@@ -1737,12 +1737,12 @@ add(
     slow=True,
 )
 add(
-    "difficulty.DynamicsRecorder",
-    Df.DynamicsRecorder,
+    "difficulty.DynamicsCallback",
+    Df.DynamicsCallback,
     lambda: {"data": SPLIT()},
     {"data": _DATA},
     each(finite),
-    call=lambda data: _with_recorder(Df.DynamicsRecorder(), data),
+    call=lambda data: _with_recorder(Df.DynamicsCallback(), data),
     slow=True,
 )
 

@@ -1,9 +1,11 @@
 """In-memory labelled splits with stable sample ids.
 
-A :class:`DataSplit` holds ``x`` (N, ...) float32, ``y`` (N,) int64 and ``sample_id`` (N,)
-int64. Sample ids are stable: they never change when a split is subset, shuffled,
-re-labelled or corrupted, so every per-sample result can be joined back to its sample.
-"""
+A :class:`DataSplit` holds ``x`` (N, ...) float32 (int64 for integer inputs such as token
+ids: integer inputs keep an integer dtype end to end), ``y`` (N,) int64 and ``sample_id``
+(N,) int64. :func:`samplescope.data.from_torch_dataset` with ``lazy=True`` keeps the inputs
+in the torch ``Dataset`` instead (:mod:`samplescope.data.lazy`). Sample ids are stable: they
+never change when a split is subset, shuffled, re-labelled or corrupted, so every
+per-sample result can be joined back to its sample."""
 
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ __all__ = [
     "DataSplit",
     "Dataset",
     "IndexedTorchDataset",
+    "as_input_array",
     "as_split",
     "from_arrays",
-    "from_torch_dataset",
+    "materialise_torch_dataset",
 ]
 
 
@@ -161,17 +164,26 @@ class IndexedTorchDataset(torch.utils.data.Dataset):
         return torch.as_tensor(s.x[i]), int(s.y[i]), int(s.sample_id[i])
 
 
+def as_input_array(x: Any, name: str = "x", ndim: tuple[int, ...] = (2, 3, 4, 5)) -> np.ndarray:
+    """Model inputs ``(N, ...)`` as numpy: integer (and bool-free) inputs as int64, anything
+    else float32 (finite). Token ids thus reach an ``nn.Embedding`` as integers."""
+    a = check_array(x, name, ndim=ndim, dtype=None)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64, copy=False)
+    return check_array(a, name, ndim=ndim, dtype=np.float32)
+
+
 def from_arrays(
     x: Any, y: Any, sample_id: Any = None, *, num_classes: int | None = None
 ) -> DataSplit:
     """Build a :class:`DataSplit` from numpy arrays (or tensors) a user brings.
 
     Args:
-        x: inputs ``(N, ...)``; cast to float32; must be finite.
+        x: inputs ``(N, ...)``; integer inputs become int64, others float32 (finite).
         y: integer labels ``(N,)`` in ``[0, num_classes)``.
         sample_id: optional unique integer ids ``(N,)``; default ``0..N-1``.
     """
-    xa = check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+    xa = as_input_array(x, "x")
     ya = check_labels(y, "y", num_classes=num_classes, n=len(xa))
     if sample_id is None:
         ids = np.arange(len(xa), dtype=np.int64)
@@ -180,10 +192,13 @@ def from_arrays(
     return DataSplit(xa, ya, ids)
 
 
-def from_torch_dataset(dataset: torch.utils.data.Dataset, *, id_offset: int = 0) -> DataSplit:
-    """Materialise any map-style torch ``Dataset`` yielding ``(x, y, ...)`` into a DataSplit.
+def materialise_torch_dataset(
+    dataset: torch.utils.data.Dataset, *, id_offset: int = 0
+) -> DataSplit:
+    """Read every item ``(x, y, ...)`` of a map-style torch ``Dataset`` into a DataSplit.
 
-    Sample ids are the dataset positions plus ``id_offset``.
+    Sample ids are the dataset positions plus ``id_offset``. The public entry point, with
+    ``lazy=True`` as well, is :func:`samplescope.data.from_torch_dataset`.
     """
     id_offset = check_integer(id_offset, "id_offset", minimum=0)
     try:
@@ -229,7 +244,7 @@ def as_split(data: Any) -> DataSplit:
     if isinstance(data, torch.utils.data.Dataset):
         if isinstance(data, IndexedTorchDataset):
             return data.split
-        return from_torch_dataset(data)
+        return materialise_torch_dataset(data)
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and len(data) in (2, 3):
         return from_arrays(*data)
     raise ValueError(

@@ -10,7 +10,7 @@ from .dynamics import (
     DYNAMICS_COLUMNS,
     ActionScore,
     Cartography,
-    DynamicsRecorder,
+    DynamicsCallback,
     ForgettingEvents,
     TrainingDynamics,
 )
@@ -37,6 +37,7 @@ from .gradients import (
     per_sample_grad_norms,
 )
 from .logit_measures import confidence_score, entropy_score, loss_score, margin_score
+from .recorder import RECORDER_COLUMNS, DynamicsRecorder
 from .registry import (
     MEASURE_KINDS,
     Measure,
@@ -66,7 +67,9 @@ __all__ = [
     "ActionScore",
     "Cartography",
     "DifficultyResult",
+    "DynamicsCallback",
     "DynamicsRecorder",
+    "RECORDER_COLUMNS",
     "FastGenErrorResult",
     "FoldConfig",
     "ForgettingEvents",

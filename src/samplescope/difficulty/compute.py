@@ -34,6 +34,7 @@ from torch import nn
 from .._validation import check_integer, check_num_classes
 from ..data.split import as_split
 from ..io.scores import ScoreTable
+from ..models.factory import build_from
 from ..models.nets import default_model
 from ..training.trainer import fit, predict_logits
 from .dynamics import ActionScore, TrainingDynamics
@@ -72,7 +73,7 @@ def compute_measures(
     folds: int = 5,
     repeats: int = 3,
     model_kind: str | None = None,
-    model_fn: Callable[[int], nn.Module] | None = None,
+    model_fn: Callable[..., nn.Module] | None = None,
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
@@ -120,7 +121,7 @@ def compute_measures(
 
         torch.manual_seed(seed)
         model = (
-            model_fn(seed)
+            build_from(model_fn, seed)
             if model_fn is not None
             else default_model(s.x.shape[1:], num_classes, kind=model_kind)
         )

@@ -1,5 +1,8 @@
-"""Training-dynamics difficulty measures, recorded by trainer callbacks (all higher = harder).
+"""Training-dynamics difficulty measures as :func:`samplescope.fit` callbacks (higher = harder).
 
+The callbacks are thin users of the framework-agnostic :class:`DynamicsRecorder`
+(:mod:`samplescope.difficulty.recorder`, usable from any training loop): they feed it and
+read its scores, so ``fit`` and any other loop fed the same batches give the same numbers.
 Each callback records, for every epoch ``e`` and sample ``i``, the per-sample loss (and its
 named terms when ``loss_fn`` returns a dict), ``p_e[y_i]``, the logit margin
 ``z_y - max_{j≠y} z_j`` and whether the prediction is right, from one of two sources:
@@ -35,14 +38,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from .._validation import check_choice
 from ..data.split import as_split
 from ..training.callbacks import BatchResult, Callback
+from .recorder import DynamicsRecorder
 from .registry import register_measure
 
 __all__ = [
+    "DynamicsCallback",
     "DynamicsRecorder",
     "ActionScore",
     "Cartography",
@@ -51,8 +55,6 @@ __all__ = [
     "TrainingDynamics",
     "DYNAMICS_COLUMNS",
 ]
-
-_KEYS = ("loss", "p_y", "margin", "correct")
 
 DYNAMICS_COLUMNS = (
     "action_score",
@@ -63,30 +65,32 @@ DYNAMICS_COLUMNS = (
     "forgetting",
 )
 
-
-def _py_margin_correct(logits: torch.Tensor | np.ndarray, labels: Any) -> tuple[np.ndarray, ...]:
-    z = torch.as_tensor(logits, dtype=torch.float64)
-    y = torch.as_tensor(labels, dtype=torch.int64)
-    rows = torch.arange(len(y))
-    lp = torch.log_softmax(z, dim=1)
-    zy = z[rows, y]
-    other = z.clone()
-    other[rows, y] = -torch.inf
-    top = other.max(1).values
-    return lp[rows, y].exp().numpy(), (zy - top).numpy(), (z.argmax(1) == y).numpy()
+# read through to the recorder (the traces and counters of earlier releases)
+_DELEGATED = frozenset(
+    {"loss_", "p_y_", "margin_", "correct_", "terms_", "aum_sum_", "aum_count_"}
+    | {"forgetting_count_", "ever_correct_", "confidence_", "variability_", "correctness_", "aum_"}
+    | {"action_scores", "cartography_scores", "aum_scores", "forgetting_scores", "loss_scores"}
+)
 
 
-class DynamicsRecorder(Callback):
-    """Records per-epoch, per-sample loss/terms, ``p[y]``, margin and correctness.
+class DynamicsCallback(Callback):
+    """A :func:`samplescope.fit` callback feeding a :class:`DynamicsRecorder` (``.recorder``).
 
-    Attributes (after training): ``sample_ids (N,)``; ``loss_``, ``p_y_``, ``margin_``,
-    ``correct_`` ``(E, N)`` (NaN where a sample was not drawn in an epoch); ``terms_``
-    ``{name: (E, N)}``; ``aum_sum_``, ``aum_count_`` ``(N,)`` per-update margin sums;
-    ``forgetting_count_``, ``ever_correct_`` ``(N,)``.
+    ``source="batches"`` passes every training batch (positions in the training split, the
+    batch logits, labels, per-sample losses and terms) to the recorder; ``source="eval"``
+    passes one eval-mode pass over ``split`` per epoch end (``include_initial=True``: also
+    the untrained model). ``history=True`` (default, as before) keeps the ``(E, N)`` traces
+    ``loss_``, ``p_y_``, ``margin_``, ``correct_``, ``terms_``; ``history=False`` keeps memory
+    ``O(N)``. Every score and attribute of the recorder is reachable on the callback.
     """
 
     def __init__(
-        self, source: str = "batches", split: Any = None, *, include_initial: bool = False
+        self,
+        source: str = "batches",
+        split: Any = None,
+        *,
+        include_initial: bool = False,
+        history: bool = True,
     ) -> None:
         check_choice(source, "source", ("batches", "eval"))
         if source == "batches" and (split is not None or include_initial):
@@ -98,237 +102,136 @@ class DynamicsRecorder(Callback):
         self.source = source
         self.split = split
         self.include_initial = include_initial
-        self._rows: dict[str, list[np.ndarray]] = {}
-        self._term_rows: dict[str, list[np.ndarray]] = {}
-        self.sample_ids: np.ndarray | None = None
+        self.history = history
+        self.recorder: DynamicsRecorder | None = None
+        self._epoch = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _DELEGATED:
+            return getattr(self._rec(), name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _rec(self) -> DynamicsRecorder:
+        rec = self.__dict__.get("recorder")
+        if rec is None or rec.epochs_recorded == 0:
+            raise ValueError(
+                "callback: expected a finished fit (no epoch recorded yet); pass it to fit(callbacks=[...])"
+            )
+        return rec
+
+    @property
+    def sample_ids(self) -> np.ndarray | None:
+        rec = self.__dict__.get("recorder")
+        return None if rec is None else rec.sample_ids
+
+    @property
+    def epochs_recorded(self) -> int:
+        rec = self.__dict__.get("recorder")
+        return 0 if rec is None else rec.epochs_recorded
 
     # -- recording ---------------------------------------------------------------------------
     def on_fit_start(self, state: Any) -> None:
-        self._rows = {k: [] for k in _KEYS}
-        self._term_rows = {}
+        self.recorder, self._epoch = None, 0
         if self.source == "batches":
-            n = len(state.train)
-            self.sample_ids = state.train.sample_id.copy()
-            self._init_counters(n)
-            dev = state.device
-            self._t_prev = torch.zeros(n, dtype=torch.bool, device=dev)
-            self._t_ever = torch.zeros(n, dtype=torch.bool, device=dev)
-            self._t_forget = torch.zeros(n, dtype=torch.float64, device=dev)
+            self.recorder = DynamicsRecorder(
+                state.train.sample_id, history=self.history, device=state.device
+            )
         elif self.include_initial:
             self._record_eval(state)
-
-    def _init_counters(self, n: int) -> None:
-        self.aum_sum_, self.aum_count_ = np.zeros(n), np.zeros(n)
-        self._prev = np.zeros(n, dtype=bool)
-        self.forgetting_count_ = np.zeros(n)
-        self.ever_correct_ = np.zeros(n, dtype=bool)
-
-    def on_epoch_start(self, state: Any) -> None:
-        if self.source == "batches":
-            n, dev = len(state.train), state.device
-            self._acc = torch.zeros(n, len(_KEYS), dtype=torch.float64, device=dev)
-            self._tacc: torch.Tensor | None = None
-            self._term_names: list[str] = []
-            self._cnt = torch.zeros(n, dtype=torch.float64, device=dev)
 
     def on_batch_end(self, state: Any, batch: BatchResult) -> None:
         if self.source != "batches":
             return
-        pos = batch.positions
-        z = batch.logits.detach()
-        y = batch.labels
-        rows = torch.arange(len(y), device=z.device)
-        zy = z[rows, y]
-        top2 = z.topk(2, dim=1)
-        correct = top2.indices[:, 0] == y
-        margin = zy - torch.where(correct, top2.values[:, 1], top2.values[:, 0])
-        p_y = torch.log_softmax(z, dim=1)[rows, y].exp()
-        vals = torch.stack([batch.losses.detach(), p_y, margin, correct.to(z.dtype)], 1)
-        self._acc.index_add_(0, pos, vals.double())
-        if batch.terms:
-            if self._tacc is None:
-                self._term_names = list(batch.terms)
-                self._tacc = torch.zeros(
-                    len(self._cnt), len(self._term_names), dtype=torch.float64, device=z.device
-                )
-            t = torch.stack([batch.terms[k].detach() for k in self._term_names], 1)
-            self._tacc.index_add_(0, pos, t.double())
-        self._cnt.index_add_(0, pos, torch.ones(len(pos), dtype=torch.float64, device=z.device))
-        self._update_forgetting(pos, correct)
-
-    def _update_forgetting(self, pos: torch.Tensor, correct: torch.Tensor) -> None:
-        """Forgetting state after one batch, each occurrence of a position one presentation.
-
-        A position drawn k times in the batch (sampling with replacement) is k successive
-        observations in batch order: ``prev -> c_1 -> ... -> c_k``. The occurrences are
-        grouped by a stable sort, so each one's predecessor is the previous occurrence in the
-        batch (or the state before the batch for the first); the transitions are summed with
-        ``index_add_`` and only the last occurrence writes ``prev`` (no repeated index is
-        ever written with different values, which would keep an arbitrary one).
-        """
-        sp, order = torch.sort(pos, stable=True)
-        sc = correct[order]
-        first = torch.ones_like(sc)
-        first[1:] = sp[1:] != sp[:-1]
-        last = torch.ones_like(sc)
-        last[:-1] = first[1:]
-        before = torch.empty_like(sc)
-        before[1:] = sc[:-1]
-        before = torch.where(first, self._t_prev[sp], before)
-        self._t_forget.index_add_(0, sp, (before & ~sc).double())
-        self._t_prev[sp[last]] = sc[last]
-        self._t_ever[sp[sc]] = True
+        rec = self.recorder
+        assert rec is not None
+        if rec._epoch is None:
+            rec._epoch = self._epoch
+        if rec._terms is None:
+            rec._set_terms(list(batch.terms))
+        rec._record(batch.positions, batch.logits.detach(), batch.labels, batch.losses, batch.terms)
 
     def on_epoch_end(self, state: Any) -> None:
         if self.source == "eval":
             self._record_eval(state)
-            return
-        acc = self._acc.cpu().numpy()
-        cnt_raw = self._cnt.cpu().numpy()
-        self.aum_sum_ += acc[:, 2]
-        self.aum_count_ += cnt_raw
-        self.forgetting_count_ = self._t_forget.cpu().numpy().copy()
-        self.ever_correct_ = self._t_ever.cpu().numpy().copy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cnt = np.where(cnt_raw > 0, cnt_raw, np.nan)
-            for j, k in enumerate(_KEYS):
-                self._rows[k].append(acc[:, j] / cnt)
-            if self._tacc is not None:
-                tacc = self._tacc.cpu().numpy()
-                for j, k in enumerate(self._term_names):
-                    self._term_rows.setdefault(k, []).append(tacc[:, j] / cnt)
+        elif self.recorder is not None:
+            if self.recorder._epoch is None:  # an epoch without batches
+                self.recorder._epoch = self._epoch
+            self.recorder.end_epoch()
+        self._epoch += 1
 
     def _record_eval(self, state: Any) -> None:
         ev = state.evaluate(self.split if self.split is not None else state.train)
-        p_y, margin, correct = _py_margin_correct(ev.logits, ev.labels)
-        if self.sample_ids is None or not self._rows["loss"]:
-            self.sample_ids = ev.sample_ids.copy()
-            self._init_counters(len(ev.sample_ids))
-        self._rows["loss"].append(ev.losses.astype(np.float64))
-        self._rows["p_y"].append(p_y)
-        self._rows["margin"].append(margin)
-        self._rows["correct"].append(correct.astype(np.float64))
-        for k, v in ev.terms.items():
-            self._term_rows.setdefault(k, []).append(v.astype(np.float64))
-        self.aum_sum_ += margin
-        self.aum_count_ += 1
-        self.forgetting_count_ += self._prev & ~correct
-        self._prev = correct
-        self.ever_correct_ |= correct
-
-    # -- traces ------------------------------------------------------------------------------
-    def _trace(self, key: str) -> np.ndarray:
-        rows = self._rows.get(key) or []
-        if not rows:
-            raise ValueError(
-                "callback: expected a finished fit (no epoch recorded yet); pass it to fit(callbacks=[...])"
-            )
-        return np.stack(rows)
-
-    @property
-    def loss_(self) -> np.ndarray:
-        return self._trace("loss")
-
-    @property
-    def p_y_(self) -> np.ndarray:
-        return self._trace("p_y")
-
-    @property
-    def margin_(self) -> np.ndarray:
-        return self._trace("margin")
-
-    @property
-    def correct_(self) -> np.ndarray:
-        return self._trace("correct")
-
-    @property
-    def terms_(self) -> dict[str, np.ndarray]:
-        return {k: np.stack(v) for k, v in self._term_rows.items()}
-
-    @property
-    def epochs_recorded(self) -> int:
-        return len(self._rows.get("loss") or [])
+        if self.recorder is None:
+            self.recorder = DynamicsRecorder(ev.sample_ids, history=self.history)
+        self.recorder.update(
+            ev.sample_ids,
+            ev.logits,
+            ev.labels,
+            epoch=self.recorder.epochs_recorded,
+            losses=ev.losses,
+            loss_terms=ev.terms or None,
+        )
+        self.recorder.end_epoch()
 
     # -- scores ------------------------------------------------------------------------------
-    def action_scores(self) -> dict[str, np.ndarray]:
-        out = {"action_score": np.nansum(self.loss_, axis=0)}
-        for k, v in self.terms_.items():
-            out[f"action_score_{k}"] = np.nansum(v, axis=0)
-        return out
-
-    def cartography_scores(self) -> dict[str, np.ndarray]:
-        py = self.p_y_
-        with np.errstate(invalid="ignore"):
-            conf = np.nanmean(py, axis=0)
-            var = np.nanstd(py, axis=0)
-            corr = np.nanmean(self.correct_, axis=0)
-        self.confidence_, self.variability_, self.correctness_ = conf, var, corr
-        return {
-            "cartography_confidence": 1.0 - conf,
-            "cartography_variability": var,
-            "cartography_correctness": 1.0 - corr,
-        }
-
-    def aum_scores(self) -> dict[str, np.ndarray]:
-        self._trace("margin")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            aum = self.aum_sum_ / self.aum_count_
-        self.aum_ = aum
-        return {"aum": -aum}
-
-    def forgetting_scores(self) -> dict[str, np.ndarray]:
-        E = self.epochs_recorded
-        f = self.forgetting_count_.astype(np.float64).copy()
-        f[~self.ever_correct_] = E
-        return {"forgetting": f}
-
     def scores(self) -> dict[str, np.ndarray]:
-        """Every score this callback defines, ``{column: (N,)}`` aligned with ``sample_ids``."""
+        """Every score of the recorder but the loss-trajectory summaries, ``{column: (N,)}``
+        aligned with ``sample_ids`` (see :data:`DYNAMICS_COLUMNS`)."""
+        rec = self._rec()
         out: dict[str, np.ndarray] = {}
-        out.update(self.action_scores())
-        out.update(self.cartography_scores())
-        out.update(self.aum_scores())
-        out.update(self.forgetting_scores())
+        out.update(rec.action_scores())
+        out.update(rec.cartography_scores())
+        out.update(rec.aum_scores())
+        out.update(rec.forgetting_scores())
         return out
 
+    def table(self, columns: Any = None) -> Any:
+        """The recorder's :class:`~samplescope.io.ScoreTable` (all its columns by default)."""
+        return self._rec().table(columns)
 
-class ActionScore(DynamicsRecorder):
+
+class ActionScore(DynamicsCallback):
     """Arriaga & Valdenegro-Toro (2020): ``A(x) = Σ_epochs L(y, m(x; θ_e))``, per named term too.
 
     Default ``source="eval"`` over the training split; pass ``split=test`` to score a test set.
     """
 
     def __init__(
-        self, split: Any = None, *, source: str = "eval", include_initial: bool = False
+        self,
+        split: Any = None,
+        *,
+        source: str = "eval",
+        include_initial: bool = False,
+        history: bool = True,
     ) -> None:
-        super().__init__(source, split, include_initial=include_initial)
+        super().__init__(source, split, include_initial=include_initial, history=history)
 
     def scores(self) -> dict[str, np.ndarray]:
-        return self.action_scores()
+        return self._rec().action_scores()
 
 
-class Cartography(DynamicsRecorder):
+class Cartography(DynamicsCallback):
     """Swayamdipta et al. (2020) dataset cartography (as difficulties, see the module docstring)."""
 
     def scores(self) -> dict[str, np.ndarray]:
-        return self.cartography_scores()
+        return self._rec().cartography_scores()
 
 
-class AUM(DynamicsRecorder):
+class AUM(DynamicsCallback):
     """Pleiss et al. (2020) area under the margin; score ``aum = -AUM`` (higher = harder)."""
 
     def scores(self) -> dict[str, np.ndarray]:
-        return self.aum_scores()
+        return self._rec().aum_scores()
 
 
-class ForgettingEvents(DynamicsRecorder):
+class ForgettingEvents(DynamicsCallback):
     """Toneva et al. (2019) forgetting events; never-learned samples get the number of epochs."""
 
     def scores(self) -> dict[str, np.ndarray]:
-        return self.forgetting_scores()
+        return self._rec().forgetting_scores()
 
 
-class TrainingDynamics(DynamicsRecorder):
+class TrainingDynamics(DynamicsCallback):
     """All of the above from one recorder: ``scores()`` has every :data:`DYNAMICS_COLUMNS` column."""
 
 

@@ -7,7 +7,7 @@
   out-of-fold logits ``(R, N, C)``.
 """
 
-from .batching import batch_order, steps_per_epoch
+from .batching import FitBatchSampler, batch_order, steps_per_epoch
 from .callbacks import BatchResult, Callback, EvalResult, LambdaCallback
 from .cross_fitting import crossfit
 from .folds import (
@@ -33,6 +33,7 @@ from .trainer import (
 
 __all__ = [
     "CrossFitResult",
+    "FitBatchSampler",
     "FoldConfig",
     "ManyModels",
     "batch_order",

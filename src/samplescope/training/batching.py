@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["batch_order", "steps_per_epoch"]
+__all__ = ["FitBatchSampler", "batch_order", "steps_per_epoch"]
 
 
 def batch_order(
@@ -42,3 +42,27 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
     when the last batch would hold a single row)."""
     steps = -(-n // batch_size)
     return steps - 1 if steps > 1 and n % batch_size == 1 else steps
+
+
+class FitBatchSampler:
+    """A torch ``batch_sampler`` yielding, epoch after epoch, exactly the batches of
+    ``fit(..., batch_size=batch_size, seed=seed)`` on ``n`` rows (its :func:`batch_order`).
+
+    Give it to any framework's ``DataLoader(dataset, batch_sampler=...)`` (PyTorch
+    Lightning, a hand-written loop) to train on the same batches as :func:`samplescope.fit`,
+    e.g. to compare their training dynamics. Each ``iter()`` is one epoch.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int = 0) -> None:
+        from .._validation import check_integer
+
+        self.n = check_integer(n, "n")
+        self.batch_size = check_integer(batch_size, "batch_size")
+        self.generator = torch.Generator().manual_seed(check_integer(seed, "seed", minimum=0))
+
+    def __iter__(self):  # noqa: ANN204
+        for b in batch_order(self.n, self.batch_size, self.generator):
+            yield b.tolist()
+
+    def __len__(self) -> int:
+        return steps_per_epoch(self.n, self.batch_size)

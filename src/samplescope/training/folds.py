@@ -54,7 +54,8 @@ def fit_seed(seed: int, repeat: int, fold: int, folds: int) -> int:
 class FoldConfig:
     """What one fold fit trains besides the data and the seed (picklable).
 
-    Exactly one of ``model_fn`` (``seed -> nn.Module`` returning logits) and ``estimator``
+    Exactly one of ``model_fn`` (``seed -> nn.Module`` returning logits, or a zero-argument
+    factory: :func:`samplescope.models.seeded_model_fn`) and ``estimator``
     (an unfitted scikit-learn classifier with ``fit``/``predict_proba``, cloned per fit) is
     used; with neither, :func:`samplescope.models.default_model` of ``model_kind``. The
     training fields are those of :func:`samplescope.training.fit`.
@@ -81,10 +82,11 @@ class FoldConfig:
         check_positive(self.weight_decay, "weight_decay", strict=False)
         if not callable(self.optimizer):
             check_choice(self.optimizer, "optimizer", ("adam", "adamw", "sgd"))
-        if self.model_fn is not None and not callable(self.model_fn):
-            raise ValueError(
-                f"model_fn: expected a callable seed -> nn.Module, got {type(self.model_fn).__name__}"
-            )
+        if self.model_fn is not None:
+            from ..models.factory import seeded_model_fn
+
+            # one convention: seed -> nn.Module; a zero-argument factory is wrapped
+            object.__setattr__(self, "model_fn", seeded_model_fn(self.model_fn))
         if self.model_kind is not None:
             check_choice(self.model_kind, "model_kind", MODEL_KINDS)
         if self.estimator is not None:

@@ -1,7 +1,8 @@
 """A minimal, deterministic trainer with per-sample hooks.
 
 ``fit`` trains any ``nn.Module`` returning logits (or a tuple whose first element is the
-logits) on an in-memory split, with per-sample losses exposed to callbacks and optional
+logits) on an in-memory split (or a lazy one, whose batches are read through a DataLoader:
+:mod:`samplescope.data.lazy`), with per-sample losses exposed to callbacks and optional
 static or dynamic per-sample weights. Same seed, same model.
 """
 
@@ -18,7 +19,8 @@ from torch import nn
 
 from .._progress import progress_bar
 from .._validation import check_array, check_choice, check_integer, check_positive
-from ..data.split import DataSplit, as_split
+from ..data.lazy import LazySplit
+from ..data.split import DataSplit, as_input_array, as_split
 from .batching import batch_order
 from .batching import steps_per_epoch as _steps_per_epoch
 from .callbacks import BatchResult, Callback, EvalResult
@@ -173,7 +175,7 @@ def predict_logits(
     """Logits ``(N, C)`` of ``model`` in eval mode over ``data`` (array ``(N, ...)`` or a split)."""
     check_module(model)
     if isinstance(data, (np.ndarray, torch.Tensor)):
-        x = check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
+        x = as_input_array(data, "data")
     else:
         x = as_split(data).x
     batch_size = check_integer(batch_size, "batch_size")
@@ -311,7 +313,12 @@ def fit(
         if scheduler == "cosine"
         else None
     )
-    x, y, ids = train.tensors(device)
+    lazy = isinstance(train, LazySplit)  # inputs read per batch through a DataLoader
+    if lazy:
+        x = None
+        y, ids = (torch.as_tensor(a, device=device) for a in (train.y, train.sample_id))
+    else:
+        x, y, ids = train.tensors(device)
     sw_t = None if sw is None else torch.as_tensor(sw, dtype=torch.float32, device=device)
     sampler_p = (
         None if (sw is None or weight_mode == "loss") else torch.as_tensor(sw, dtype=torch.float64)
@@ -327,9 +334,12 @@ def fit(
             cb.on_epoch_start(state)
         t0 = time.perf_counter()
         tot_loss, tot_correct, tot_n = 0.0, 0, 0
-        for pos in batch_order(n, batch_size, gen, sampler_p):
+        batches = batch_order(n, batch_size, gen, sampler_p)
+        inputs = iter(train.loader(batches)) if lazy else None
+        for pos in batches:
             pos = pos.to(device)
-            xb, yb = x[pos], y[pos]
+            xb = next(inputs).to(device) if inputs is not None else x[pos]
+            yb = y[pos]
             if state.step == 0:  # the model must read the inputs and cover the labels
                 out = forward_checked(model, xb)
                 check_logits_for_labels(out, y_max)

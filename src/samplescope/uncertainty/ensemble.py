@@ -17,22 +17,23 @@ from torch import nn
 from .._validation import check_integer
 from ..data.split import as_split
 from ..executors import run_tasks
+from ..models.factory import build_from, seeded_model_fn
 from ..training import fit
 
 __all__ = ["train_ensemble"]
 
 
 def _fit_member(
-    model_fn: Callable[[], nn.Module], data: Any, seed: int, fit_kwargs: dict[str, Any]
+    model_fn: Callable[[int], nn.Module], data: Any, seed: int, fit_kwargs: dict[str, Any]
 ) -> nn.Module:
     torch.manual_seed(seed)  # different initialisation per member
-    model = model_fn()
+    model = build_from(model_fn, seed)
     fit(model, data, seed=seed, **fit_kwargs)
     return model.eval()
 
 
 def train_ensemble(
-    model_fn: Callable[[], nn.Module],
+    model_fn: Callable[..., nn.Module],
     data: Any,
     members: int = 5,
     seeds: Sequence[int] | None = None,
@@ -41,11 +42,13 @@ def train_ensemble(
     address: str | None = None,
     **fit_kwargs: Any,
 ) -> list[nn.Module]:
-    """Train ``members`` models from ``model_fn()`` on ``data``, one seed each.
+    """Train ``members`` models from ``model_fn`` on ``data``, one seed each.
 
     Args:
-        model_fn: zero-argument factory of a fresh model (picklable, e.g. a top-level function
-            or ``functools.partial(gal_cnn, 10)``, when ``executor`` uses processes).
+        model_fn: ``seed -> nn.Module`` or a zero-argument factory of a fresh model (the
+            library's one convention, :func:`samplescope.models.seeded_model_fn`; picklable,
+            e.g. a top-level function or ``functools.partial(gal_cnn, 10)``, when ``executor``
+            uses processes). It is built under ``torch.manual_seed(seed)`` either way.
         data: training split (anything :func:`samplescope.training.fit` accepts).
         members: M (ignored when ``seeds`` is given).
         seeds: one seed per member (initialisation and data order); default ``0..M-1``.
@@ -57,8 +60,7 @@ def train_ensemble(
     Returns:
         The M trained models (eval mode), in seed order.
     """
-    if not callable(model_fn):
-        raise ValueError(f"model_fn: expected a zero-argument model factory, got {model_fn!r}")
+    model_fn = seeded_model_fn(model_fn)  # ValueError unless callable
     data = as_split(data)  # checked once here, before any member trains
     if seeds is None:
         seeds = list(range(check_integer(members, "members")))

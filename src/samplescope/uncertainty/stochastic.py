@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array, check_choice, check_integer
-from ..data.split import DataSplit, as_split
+from .._validation import check_choice, check_integer
+from ..data.split import DataSplit, as_input_array, as_split
 from ..models import has_dropout, split_at_first_dropout
 from ..training.checks import check_module
 from .masks import MASK_BLOCK, MASK_RNGS, MaskSource, mix_seed
@@ -50,7 +50,7 @@ def _logits(out: Any) -> torch.Tensor:
 def _as_input_array(data: Any) -> np.ndarray | None:
     """Inputs ``(N, ...)`` of an in-memory data argument, or None for an iterable of chunks."""
     if isinstance(data, (np.ndarray, torch.Tensor)):
-        return check_array(data, "data", ndim=tuple(range(2, 6)), dtype=np.float32)
+        return as_input_array(data, "data")
     if isinstance(data, (DataSplit, torch.utils.data.Dataset)) or (
         isinstance(data, tuple) and len(data) in (2, 3)
     ):
@@ -74,7 +74,7 @@ def _chunks(data: Any, batch_size: int) -> Iterator[torch.Tensor]:
     for i, chunk in enumerate(data):
         if isinstance(chunk, (tuple, list)):
             chunk = chunk[0]  # (x, y, ...) batches from a DataLoader
-        c = check_array(chunk, f"data chunk {i}", ndim=tuple(range(2, 6)), dtype=np.float32)
+        c = as_input_array(chunk, f"data chunk {i}")
         for lo in range(0, len(c), batch_size):
             yield torch.as_tensor(c[lo : lo + batch_size])
 

@@ -19,6 +19,7 @@ from torch import nn
 from ..._validation import check_choice, check_integer, check_positive
 from ...data.split import DataSplit, as_split
 from ...executors import run_tasks, split_evenly
+from ...models.factory import takes_seed
 from ..callbacks import BatchResult, Callback
 from ..checks import check_module, probe_classes
 from ..trainer import fit
@@ -243,6 +244,8 @@ def fit_many(
     exact = bool(exact)
     # seeded and under the init lock: a probe must not move the global RNG under another
     # thread's seeded initialisation (thread executors)
+    if not seeded_model_fn and takes_seed(model_fn):  # the one convention: seed -> nn.Module
+        seeded_model_fn = True
     probe = build_model(model_fn, init_list[0], seeded_model_fn)
     check_module(probe, "model_fn")
     # the model must read the inputs and its logits cover the labels (eval mode, no grad)
