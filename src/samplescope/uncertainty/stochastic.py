@@ -15,9 +15,12 @@ reproducibly (see :mod:`samplescope.uncertainty.masks`): the result depends on `
 the sample positions only, not on ``batch_size`` or the chunking. ``consistent_masks=True``
 uses the same S masks for every sample (less noisy rankings between samples).
 
-Other models (not Sequential, dropout nested in sub-modules, AlphaDropout) fall back to S
-full forward passes with the dropout modules switched to training mode; those are seeded
-per chunk, so they are reproducible for a fixed ``batch_size`` but not chunk-invariant.
+Any other ``nn.Module`` (not Sequential, dropout nested in sub-modules, AlphaDropout) takes
+the generic path: S full forward passes with only the dropout modules switched to training
+mode (BatchNorm and the rest stay in eval mode); those are seeded per chunk, so they are
+reproducible for a fixed ``batch_size`` but not chunk-invariant. A network without dropout
+gets it from :func:`samplescope.models.add_mc_dropout`. Integer inputs (token ids) keep
+their dtype (:func:`samplescope.data.as_input_array`).
 """
 
 from __future__ import annotations

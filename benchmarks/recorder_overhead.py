@@ -1,0 +1,153 @@
+"""Overhead of the DynamicsRecorder as a fraction of plain training time (target <= 5%).
+
+Run: ``flock /tmp/samplescope-cpu.lock python benchmarks/recorder_overhead.py`` (a few
+minutes on one core; resumable: rows go to ``benchmarks/results/recorder_overhead.jsonl``
+as they finish and are skipped on restart; ``--fresh`` starts over). One thread.
+
+Each row trains the same model on the same batches twice per repetition, interleaved:
+the anchor without recording and the same run with the recorder (``history=False``, the
+memory-bounded default) fed every batch; the time is the best of ``--reps`` repetitions
+of each, the overhead is ``t_recorder / t_anchor - 1``. Rows:
+
+- ``loop/<model>``: a hand-written torch loop (Adam, cross-entropy); the recorder is fed by
+  ``rec.update(ids, logits, labels, epoch=e, losses=per_sample)`` — any framework's case;
+- ``fit/<model>``: :func:`samplescope.fit` without callbacks vs with
+  ``TrainingDynamics(history=False)`` (the callback feeding the recorder by positions).
+
+Models: ``mlp`` 784-256-128-10 and ``cnn`` (``small_cnn``) on a 10,000-image MNIST subset,
+``digits-mlp`` 64-256-128-10 on digits (1,347 images: the smallest per-batch compute, the
+worst case). Batch 128, 3 epochs (2 for the CNN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+os.environ.setdefault("SAMPLESCOPE_DATA_DIR", str(REPO.parent / "shared" / "data"))
+
+from samplescope.data import load_dataset  # noqa: E402
+from samplescope.difficulty import DynamicsRecorder, TrainingDynamics  # noqa: E402
+from samplescope.io import atomic_write_text  # noqa: E402
+from samplescope.models import mlp, small_cnn  # noqa: E402
+from samplescope.training import batch_order, fit  # noqa: E402
+
+OUT = REPO / "benchmarks" / "results" / "recorder_overhead.jsonl"
+
+
+def _load() -> str:
+    return (
+        Path("/proc/loadavg").read_text().split(" ")[0] if Path("/proc/loadavg").exists() else "?"
+    )
+
+
+def _data(name: str):
+    if name == "digits":
+        return load_dataset("digits").train
+    tr = load_dataset("mnist").train
+    return tr.subset(np.sort(np.random.default_rng(0).choice(len(tr), 10_000, replace=False)))
+
+
+def _model(kind: str, shape):
+    torch.manual_seed(0)
+    return small_cnn(shape, 10) if kind == "cnn" else mlp(shape, 10, hidden=(256, 128))
+
+
+def _loop(split, kind: str, epochs: int, record: bool) -> float:
+    model = _model(kind, split.x.shape[1:])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, y, ids = split.tensors()
+    gen = torch.Generator().manual_seed(0)
+    rec = DynamicsRecorder() if record else None
+    t0 = time.perf_counter()
+    for e in range(epochs):
+        for pos in batch_order(len(split), 128, gen):
+            logits = model(x[pos])
+            per = torch.nn.functional.cross_entropy(logits, y[pos], reduction="none")
+            opt.zero_grad(set_to_none=True)
+            per.mean().backward()
+            opt.step()
+            if rec is not None:
+                rec.update(ids[pos], logits.detach(), y[pos], epoch=e, losses=per.detach())
+    if rec is not None:
+        rec.table()  # the final scores are part of the cost
+    return time.perf_counter() - t0
+
+
+def _fit(split, kind: str, epochs: int, record: bool) -> float:
+    model = _model(kind, split.x.shape[1:])
+    cbs = [TrainingDynamics(history=False)] if record else []
+    t0 = time.perf_counter()
+    fit(model, split, epochs=epochs, batch_size=128, callbacks=cbs, progress=False)
+    if record:
+        cbs[0].table()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--fresh", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    if OUT.exists() and not args.fresh:
+        for line in OUT.read_text().splitlines():
+            r = json.loads(line)
+            rows[r["row"]] = r
+    plan = [
+        (f"{how}/{name}", how, data, kind, ep)
+        for how in ("loop", "fit")
+        for name, data, kind, ep in (
+            ("mlp", "mnist", "mlp", 3),
+            ("cnn", "mnist", "cnn", 2),
+            ("digits-mlp", "digits", "mlp", 3),
+        )
+    ]
+    cache = {}
+    for row, how, data, kind, ep in plan:
+        if row in rows:
+            continue
+        split = cache.setdefault(data, _data(data))
+        run = _loop if how == "loop" else _fit
+        load0 = _load()
+        run(split, kind, 1, True)  # warm-up
+        base, rec = [], []
+        for _ in range(args.reps):  # interleaved, so drifting load hits both alike
+            base.append(run(split, kind, ep, False))
+            rec.append(run(split, kind, ep, True))
+        r = {
+            "row": row,
+            "n": len(split),
+            "epochs": ep,
+            "anchor_s": min(base),
+            "recorder_s": min(rec),
+            "overhead": min(rec) / min(base) - 1.0,
+            "load": f"{load0} -> {_load()}",
+        }
+        rows[row] = r
+        atomic_write_text(OUT, "".join(json.dumps(rows[k]) + "\n" for k in rows))
+        print(json.dumps(r), flush=True)
+    print("\n| row | N | epochs | anchor s | with recorder s | overhead | load (1 min) |")
+    print("|---|---|---|---|---|---|---|")
+    for row, *_ in plan:
+        r = rows.get(row)
+        if r:
+            print(
+                f"| {row} | {r['n']} | {r['epochs']} | {r['anchor_s']:.2f} | {r['recorder_s']:.2f} "
+                f"| {100 * r['overhead']:+.1f}% | {r['load']} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
