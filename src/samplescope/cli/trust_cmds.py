@@ -18,6 +18,7 @@ from .options import (
     data_option,
     default_epochs,
     epochs_option,
+    folds_option,
     model_option,
     quiet_option,
     repeats_option,
@@ -28,12 +29,12 @@ from .options import (
 @app.command("trust-losses")
 def trust_losses_cmd() -> None:
     """List the registered trust losses and the baselines."""
-    from ..trust import BASELINES, describe_trust_loss, list_trust_losses
+    from ..trust import describe_baseline, describe_trust_loss, list_baselines, list_trust_losses
 
     for name in list_trust_losses():
-        echo(f"{name:<12}loss      {describe_trust_loss(name)}")
-    for name, cls in BASELINES.items():
-        echo(f"{name:<12}baseline  {(cls.__doc__ or '').strip().splitlines()[0]}")
+        echo(f"{name:<15}loss      {describe_trust_loss(name)}")
+    for name in list_baselines():
+        echo(f"{name:<15}baseline  {describe_baseline(name)}")
 
 
 def _names(text: str) -> list[str]:
@@ -44,11 +45,25 @@ def _names(text: str) -> list[str]:
 def trust_cmd(
     data: str = data_option(),
     losses: str = typer.Option(
-        "ce,focal,tcp,ss", "--losses", help="comma-separated trust losses ('' = none)"
+        "ce,focal,tcp,ss",
+        "--losses",
+        help="comma-separated oracles: loss[:head[:correctness]], e.g. ss or ss:msp:crossfit "
+        "('' = none)",
     ),
     baselines: str = typer.Option(
-        "mcp,mc_dropout,trustscore", "--baselines", help="comma-separated ('' = none)"
+        "mcp,mc_dropout,trustscore",
+        "--baselines",
+        help="comma-separated: mcp, maxlogit, maxlogit_pnorm, energy, doctor, rel_u, "
+        "mc_dropout, ensemble, trustscore ('' = none; rel_u and ensemble cross-fit --folds "
+        "models)",
     ),
+    correctness: str = typer.Option(
+        "insample",
+        "--correctness",
+        help="oracle correctness labels: insample (the classifier on its own training split) "
+        "| crossfit (each sample labelled by a --folds model that did not train on it)",
+    ),
+    folds: int = folds_option(5),
     seeds: int = repeats_option(
         3, "--seeds", help="R, independent repeats with seeds 0, 1, ..., R-1 (alias --seeds)"
     ),
@@ -65,13 +80,15 @@ def trust_cmd(
     ),
     oracle_lr: float = typer.Option(1e-4, "--oracle-lr", help="oracle learning rate (Adam)"),
     model: str = model_option(),
-    head: str = typer.Option("hyperplane", "--head", help="hyperplane | linear"),
+    head: str = typer.Option(
+        "hyperplane", "--head", help="hyperplane | linear | msp (MSP-anchored: starts as MCP)"
+    ),
     backbone: str = typer.Option("finetune", "--backbone", help="finetune | frozen"),
     freeze_layers: int = typer.Option(
         0, "--freeze-layers", help="leading trunk layers kept frozen"
     ),
     shift: str = typer.Option(
-        "", "--shift", help="also evaluate on shifted test copies: noise,blur"
+        "", "--shift", help="also evaluate on shifted test copies: noise,blur,rotation,pixelate"
     ),
     train_subset: int = train_subset_option(),
     fit_size: int = typer.Option(
@@ -92,10 +109,10 @@ def trust_cmd(
     from ..models import resolve_kind
     from ..trust import (
         BASELINES,
+        HEADS,
         METRIC_COLUMNS,
         TrustConfig,
         format_table,
-        get_trust_loss,
         plot_risk_coverage,
         plot_trust_histograms,
         run_trust_experiment,
@@ -116,10 +133,16 @@ def trust_cmd(
             raise ValueError(f"--shift: expected names from {list(SHIFTS)}, got {s!r}")
     check_positive(alpha_pos, "--alpha-pos", allow_none=False)
     check_positive(alpha_neg, "--alpha-neg", allow_none=False)
+    check_choice(head, HEADS, "--head")
+    check_choice(correctness, ("insample", "crossfit"), "--correctness")
+    if folds < 2:
+        raise ValueError(f"--folds: expected an integer >= 2, got {folds}")
+    from ..trust.methods import check_oracle_spec
+
     for name in _names(losses):
         try:
-            get_trust_loss(
-                name, **({"alpha_pos": alpha_pos, "alpha_neg": alpha_neg} if name == "ss" else {})
+            check_oracle_spec(
+                name, head, correctness, {"alpha_pos": alpha_pos, "alpha_neg": alpha_neg}
             )
         except ValueError as exc:
             raise ValueError(f"--losses: {exc}") from None
@@ -128,7 +151,6 @@ def trust_cmd(
             raise ValueError(f"--baselines: expected names from {list(BASELINES)}, got {name!r}")
     if not _names(losses) and not _names(baselines):
         raise ValueError("--losses: expected at least one trust loss or --baselines name, got none")
-    check_choice(head, ("hyperplane", "linear"), "--head")
     check_choice(backbone, ("finetune", "frozen"), "--backbone")
     if freeze_layers < 0:
         raise ValueError(f"--freeze-layers: expected a count >= 0, got {freeze_layers}")
@@ -147,6 +169,8 @@ def trust_cmd(
         oracle_epochs=oracle_epochs if oracle_epochs is not None else (10 if small else 2),
         oracle_lr=oracle_lr,
         head=head,
+        correctness=correctness,
+        folds=folds,
         backbone=backbone,
         freeze_layers=freeze_layers,
         fit_size=fit_size,
@@ -164,16 +188,31 @@ def trust_cmd(
             executor=None if spec.executor is None else ex,
             progress=not quiet,
         )
+    from ..trust.correctness import MIN_ERRORS
+    from ..trust.methods import parse_oracle
+
     for info in infos:
         echo(f"seed {info['seed']}: classifier train accuracy {info['train_acc']:.4f}")
-        if info["train_acc"] >= 0.999:
-            warn(
-                f"seed {info['seed']}: the classifier fits its training split "
-                f"({100 * info['train_acc']:.1f}% accuracy), so the trust oracles see almost "
-                "no errors to learn from; their AUROC is near chance. Train the classifier "
-                "less (--epochs) or on a subset (--train-subset)"
-            )
     rows = [r.row() for r in results]
+    few = sorted(
+        {
+            (r["seed"], r["method"], int(r["train_errors"]))
+            for r in rows
+            if np.isfinite(r["train_errors"]) and r["train_errors"] < MIN_ERRORS
+        }
+    )
+    for seed_, method, n_err in few:
+        hint = (
+            "pass --correctness crossfit so that every sample is labelled by a model that "
+            "did not train on it"
+            if parse_oracle(method, head, correctness)[2] != "crossfit"
+            else "train the classifier less (--epochs) or use more --folds"
+        )
+        warn(
+            f"seed {seed_}: oracle {method} trained on correctness labels with only {n_err} "
+            f"errors (< {MIN_ERRORS}); it cannot learn what an error looks like and its AUROC "
+            f"is near chance; {hint}"
+        )
     keys = [k for k, _, _ in METRIC_COLUMNS] + ["kl_avg", "bhattacharyya"]
     summary = []
     for split in tests:

@@ -29,9 +29,11 @@ from .._validation import (
     check_scores,
 )
 from ..metrics import (
+    augrc,
     bhattacharyya,
     failure_report,
     gaussian_kl,
+    risk_at_coverage,
     risk_coverage_curve,
     symmetric_gaussian_kl,
     tpr_tnr,
@@ -50,7 +52,8 @@ __all__ = [
     "plot_alpha_ablation",
 ]
 
-#: (key, header, direction) of the table columns, in Luo's order plus AURC/E-AURC.
+#: (key, header, direction) of the table columns, in Luo's order plus AURC/E-AURC, AUGRC
+#: (Traub et al. 2024) and the selective risk at 90% / 95% coverage.
 METRIC_COLUMNS = (
     ("acc", "Acc", "↑"),
     ("fpr95", "FPR@95TPR", "↓"),
@@ -61,14 +64,20 @@ METRIC_COLUMNS = (
     ("tnr", "TNR", "↑"),
     ("aurc", "AURC", "↓"),
     ("eaurc", "E-AURC", "↓"),
+    ("augrc", "AUGRC", "↓"),
+    ("risk90", "Risk@90", "↓"),
+    ("risk95", "Risk@95", "↓"),
 )
+#: columns printed in ‰ (the others in %)
+PER_MILLE = ("aurc", "eaurc", "augrc")
 
 
 def trust_metrics(
     correct: Any, trust: Any, *, pos_threshold: float = 0.5, neg_threshold: float = 0.5
 ) -> dict[str, float]:
     """Luo's table row as fractions: acc, fpr95, aupr_error, aupr_success, auroc, tpr, tnr,
-    aurc, eaurc (see :func:`samplescope.metrics.failure_report`).
+    aurc, eaurc (see :func:`samplescope.metrics.failure_report`), augrc and the selective
+    risk at 90% / 95% coverage ``risk90``, ``risk95`` (:mod:`samplescope.metrics.selective`).
 
     ``tpr = P(trust > pos_threshold | correct)``, ``tnr = P(trust ≤ neg_threshold | error)``.
     """
@@ -79,6 +88,9 @@ def trust_metrics(
         rep = failure_report(correct, trust, threshold=pos_threshold)
         if neg_threshold != pos_threshold:
             rep["tnr"] = tpr_tnr(correct, trust, threshold=neg_threshold)[1]
+    rep["augrc"] = augrc(correct, trust)
+    rep["risk90"] = risk_at_coverage(correct, trust, 0.9)
+    rep["risk95"] = risk_at_coverage(correct, trust, 0.95)
     return rep
 
 
@@ -173,8 +185,9 @@ def format_table(
     percent: bool = True,
     paper: Mapping[str, Mapping[str, float]] | None = None,
 ) -> str:
-    """Plain-text table of ``mean ± std`` (in % when ``percent``; AURC/E-AURC in ‰ when percent).
+    """Plain-text table of ``mean ± std`` (in % when ``percent``; AURC/E-AURC/AUGRC in ‰).
 
+    A row summarising one run (``n == 1``) prints the value alone (no ``±0.00``).
     ``paper`` optionally maps a method name to Luo's numbers (already in %), printed on a
     ``paper`` row under ours (``-`` where the paper has none).
     """
@@ -187,9 +200,14 @@ def format_table(
     for rec in summary:
         cells = [str(rec[label])]
         for key, _, _ in columns:
-            scale = (1000.0 if key in ("aurc", "eaurc") else 100.0) if percent else 1.0
+            scale = (1000.0 if key in PER_MILLE else 100.0) if percent else 1.0
             m, s = rec.get(f"{key}_mean", math.nan), rec.get(f"{key}_std", math.nan)
-            cells.append("nan" if not np.isfinite(m) else f"{m * scale:.2f}±{s * scale:.2f}")
+            if not np.isfinite(m):
+                cells.append("nan")
+            elif rec.get("n") == 1 or not np.isfinite(s):
+                cells.append(f"{m * scale:.2f}")
+            else:
+                cells.append(f"{m * scale:.2f}±{s * scale:.2f}")
         lines.append(cells)
         if paper is not None and rec[label] in paper:
             pp = paper[rec[label]]

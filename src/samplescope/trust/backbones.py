@@ -7,7 +7,11 @@
   are read at a named layer by a forward hook (default: the input of the last ``nn.Linear``,
   :func:`samplescope.models.resolve_layer`);
 - :class:`FrozenFeatures`: the deployed classifier itself (not copied, never trained), its
-  features at that layer (:func:`samplescope.models.layer_features`).
+  features at that layer (:func:`samplescope.models.layer_features`);
+- :class:`LogitStatsBackbone` (``features="logit_stats"``): standardised statistics of the
+  logits (:func:`logit_stats`), the same for every model of the task — so an oracle can
+  train on the out-of-fold models' values (cross-fitted labels) and run on the deployed
+  classifier's.
 
 :func:`build_backbone` returns ``(backbone, trainable, inputs)``: the module used at
 prediction (raw ``x`` → ``h``), the module trained on ``inputs`` (precomputed frozen-prefix
@@ -25,7 +29,14 @@ from torch import nn
 
 from ..models import layer_features, resolve_layer, split_head
 
-__all__ = ["SequentialBackbone", "HookedBackbone", "FrozenFeatures", "build_backbone"]
+__all__ = [
+    "SequentialBackbone",
+    "HookedBackbone",
+    "FrozenFeatures",
+    "LogitStatsBackbone",
+    "build_backbone",
+    "logit_stats",
+]
 
 
 class SequentialBackbone(nn.Module):
@@ -163,3 +174,44 @@ def build_backbone(
     for p in hooked.parameters():
         p.requires_grad_(True)
     return hooked, hooked, torch.as_tensor(x)
+
+
+#: number of columns of :func:`logit_stats`
+N_LOGIT_STATS = 7
+
+
+def logit_stats(logits: torch.Tensor) -> torch.Tensor:
+    """Basis-free features of logits ``(N, C)`` → ``(N, 7)``: the three largest log-probabilities,
+    the entropy, ``logsumexp`` (negative energy), the max logit and the logit 2-norm.
+
+    Unlike hidden features they mean the same for every model of the task, so an oracle
+    trained on the out-of-fold models' values applies to the deployed classifier's.
+    """
+    lg = logits.double()
+    logp = lg.log_softmax(1)
+    top = logp.topk(min(3, lg.shape[1]), dim=1).values
+    if top.shape[1] < 3:
+        top = torch.cat([top, top[:, -1:].expand(-1, 3 - top.shape[1])], 1)
+    ent = -(logp.exp() * logp).sum(1, keepdim=True)
+    lse = torch.logsumexp(lg, 1, keepdim=True)
+    return torch.cat(
+        [top, ent, lse, lg.max(1, keepdim=True).values, lg.norm(dim=1, keepdim=True)], 1
+    ).float()
+
+
+class LogitStatsBackbone(nn.Module):
+    """``x -> standardised logit_stats(classifier(x))`` (the deployed classifier, eval mode);
+    the standardisation (mean, std) comes from the training rows' statistics."""
+
+    def __init__(self, model: nn.Module, train_stats: torch.Tensor) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("mean", train_stats.mean(0))
+        self.register_buffer("std", train_stats.std(0).clamp_min(1e-6))
+
+    def standardise(self, stats: torch.Tensor) -> torch.Tensor:
+        return (stats - self.mean) / self.std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.standardise(logit_stats(self.model(x)))

@@ -4,9 +4,13 @@
 Per seed (fanned out with :func:`samplescope.executors.run_tasks`):
 
 1. train the classifier on the training split (``classifier_epochs``);
-2. for every loss: :class:`~samplescope.trust.oracle.TrustOracle` fitted on the training split;
-   for every baseline: MCP / MC dropout / TrustScore fitted on the training split;
-3. on every test split: correctness of the frozen classifier, trust scores (higher = more
+2. when an oracle uses ``correctness="crossfit"`` or a baseline needs it (Rel-U, ensemble):
+   one :func:`~samplescope.trust.correctness.crossfit_correctness` of the classifier's
+   architecture and training on the training split (``folds``), shared by all of them;
+3. for every oracle spec ``loss[:head[:correctness]]`` (:mod:`samplescope.trust.methods`):
+   :class:`~samplescope.trust.oracle.TrustOracle` fitted on the training split; every
+   registered baseline fitted on the training split;
+4. on every test split: correctness of the frozen classifier, trust scores (higher = more
    trustworthy), the metrics row (:func:`~samplescope.trust.analysis.trust_metrics`) and the
    separability of the two groups.
 """
@@ -14,6 +18,7 @@ Per seed (fanned out with :func:`samplescope.executors.run_tasks`):
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +34,13 @@ from .._validation import (
     check_positive,
 )
 from ..data.split import DataSplit, as_split
-from ..models import default_model
+from ..models import build_model, model_spec
 from ..training import fit
-from ..training.checks import renamed_argument
 from .analysis import separability, trust_metrics
-from .losses import get_trust_loss
+from .correctness import classifier_fold_config, crossfit_correctness
+from .methods import check_oracle_spec, fit_baseline, needs_crossfit, parse_oracle
 from .oracle import TrustOracle, correctness_labels
-from .registry import BASELINES, make_baseline
+from .registry import BASELINES
 
 __all__ = [
     "TrustConfig",
@@ -56,11 +61,17 @@ class TrustConfig:
     ``ss_params`` default to Luo's ViT setting α⁺ = 1, α⁻ = 3. ``fit_size``: when set, the
     oracles and TrustScore are fitted on a random subset of that many training samples
     (seeded by the run's seed; the classifier always uses the whole training split).
+    ``classifier_options``: options of :func:`samplescope.models.model_spec` (e.g. ``hidden``,
+    ``dropout``); an MLP gets dropout 0.5 when ``mc_dropout`` is a baseline and none is set.
+    ``losses`` are oracle specs ``loss[:head[:correctness]]``; ``head`` and ``correctness``
+    (``"insample"`` | ``"crossfit"``) are their defaults; ``folds``: K of the cross-fitting,
+    whose models have the classifier's kind and training (``classifier_*``, ``batch_size``).
     """
 
     losses: Sequence[str] = ("ce", "focal", "tcp", "ss")
     baselines: Sequence[str] = ("mcp", "mc_dropout", "trustscore")
     classifier_kind: str | None = "cnn"
+    classifier_options: dict[str, Any] = field(default_factory=dict)
     classifier_epochs: int = 2
     classifier_lr: float = 1e-3
     batch_size: int = 128
@@ -68,6 +79,8 @@ class TrustConfig:
     oracle_lr: float = 1e-4
     fit_size: int | None = None
     head: str = "hyperplane"
+    correctness: str = "insample"
+    folds: int = 5
     backbone: str = "finetune"
     freeze_layers: int = 0
     ss_params: dict[str, float] = field(
@@ -96,6 +109,8 @@ class TrustConfig:
         ):
             check_integer(getattr(self, attr), attr)
         check_integer(self.freeze_layers, "freeze_layers", minimum=0)
+        check_integer(self.folds, "folds", minimum=2)
+        check_choice(self.correctness, "correctness", ("insample", "crossfit"))
         if self.fit_size is not None:
             check_integer(self.fit_size, "fit_size", minimum=2)
         check_positive(self.classifier_lr, "classifier_lr")
@@ -103,13 +118,17 @@ class TrustConfig:
         check_fraction(self.trustscore_alpha, "trustscore_alpha", inclusive_high=False)
         check_choice(self.head, "head", HEADS)
         check_choice(self.backbone, "backbone", ("finetune", "frozen"))
+        if not isinstance(self.classifier_options, Mapping):
+            raise ValueError(
+                f"classifier_options: expected a dict of model options, got "
+                f"{self.classifier_options!r}"
+            )
         if not isinstance(self.ss_params, Mapping):
             raise ValueError(
                 f"ss_params: expected a dict of loss parameters, got {self.ss_params!r}"
             )
         for name in self.losses:
-            with renamed_argument("loss", "losses"):
-                get_trust_loss(name, **(self.ss_params if name == "ss" else {}))
+            check_oracle_spec(name, self.head, self.correctness, dict(self.ss_params))
         for name in self.baselines:
             check_choice(name, "baselines", BASELINES)
         if not self.losses and not self.baselines:
@@ -131,6 +150,7 @@ class MethodResult:
     separability: dict[str, float]
     fit_seconds: float
     train_loss: float = float("nan")
+    train_errors: float = float("nan")
 
     def row(self) -> dict[str, Any]:
         """Flat dict (method, split, seed, metrics, separability, timing) for tables/CSV."""
@@ -142,6 +162,7 @@ class MethodResult:
             **self.separability,
             "fit_seconds": self.fit_seconds,
             "train_loss": self.train_loss,
+            "train_errors": self.train_errors,
         }
 
 
@@ -155,13 +176,19 @@ def train_classifier(
     batch_size: int = 128,
     seed: int = 0,
     progress: bool = False,
+    options: Mapping[str, Any] | None = None,
+    need_dropout: bool = False,
 ) -> torch.nn.Module:
-    """Train ``default_model(input_shape, C, kind=kind)`` on ``train``; returned in eval mode."""
+    """Train ``build_model(model_spec(kind, input_shape, C, **options))`` on ``train``
+    (``need_dropout``: an MLP gets dropout 0.5 unless ``options`` set it); eval mode."""
     train = _check_train(train)
     num_classes = check_num_classes(num_classes)
     seed = check_integer(seed, "seed", minimum=0)
     torch.manual_seed(seed)
-    model = default_model(train.x.shape[1:], num_classes, kind=kind)
+    spec = model_spec(
+        kind, train.x.shape[1:], num_classes, need_dropout=need_dropout, **dict(options or {})
+    )
+    model = build_model(spec)
     fit(model, train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
     return model.eval()
 
@@ -219,7 +246,7 @@ def evaluate_methods(
     truth = {name: correctness_labels(classifier, s) for name, s in tests.items()}
     out: list[MethodResult] = []
 
-    def score(method: str, est: Any, seconds: float, loss_value: float) -> None:
+    def score(method: str, est: Any, seconds: float, loss_value: float, errors: float) -> None:
         neg_t = float(getattr(est, "neg_threshold_", 0.5))
         for name, s in tests.items():
             o = truth[name][0]
@@ -236,25 +263,43 @@ def evaluate_methods(
                     separability(o, trust),
                     seconds,
                     loss_value,
+                    errors,
                 )
             )
 
-    for name in config.baselines:
-        params: dict[str, Any] = {}
-        if name == "mc_dropout":
-            params = {"samples": config.mc_samples, "seed": seed}
-        elif name == "trustscore":
-            params = {"k": config.trustscore_k, "alpha": config.trustscore_alpha}
+    cf, cf_seconds = None, 0.0
+    if needs_crossfit(config):
         t0 = time.perf_counter()
-        est = make_baseline(name, classifier, **params).fit(train)
-        score(name, est, time.perf_counter() - t0, float("nan"))
-    for name in config.losses:
+        fold_cfg = classifier_fold_config(
+            classifier,
+            int(truth[next(iter(tests))][2].shape[1]),
+            epochs=config.classifier_epochs,
+            lr=config.classifier_lr,
+            batch_size=config.batch_size,
+        )
+        cf = crossfit_correctness(
+            train,
+            fold_cfg,
+            folds=config.folds,
+            seed=seed,
+            return_models="ensemble" in config.baselines,
+        )
+        cf_seconds = time.perf_counter() - t0
+    for name in config.baselines:
+        t0 = time.perf_counter()
+        est = fit_baseline(name, classifier, train, config, seed, cf)
+        extra = cf_seconds if name in ("rel_u", "ensemble") else 0.0
+        score(name, est, time.perf_counter() - t0 + extra, float("nan"), float("nan"))
+    for spec in config.losses:
+        loss, head, correctness, features = parse_oracle(spec, config.head, config.correctness)
         t0 = time.perf_counter()
         oracle = TrustOracle(
             classifier,
-            loss=name,
-            loss_params=dict(config.ss_params) if name == "ss" else None,
-            head=config.head,
+            loss=loss,
+            loss_params=dict(config.ss_params) if loss == "ss" else None,
+            head=head,
+            correctness=correctness,
+            features=features,
             backbone=config.backbone,
             freeze_layers=config.freeze_layers,
             epochs=config.oracle_epochs,
@@ -262,8 +307,18 @@ def evaluate_methods(
             batch_size=config.batch_size,
             seed=seed,
             progress=progress,
-        ).fit(train)
-        score(name, oracle, time.perf_counter() - t0, oracle.history_[-1])
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the table reports train_errors
+            oracle.fit(train, targets=cf if correctness == "crossfit" else None)
+        extra = cf_seconds if correctness == "crossfit" else 0.0
+        score(
+            spec,
+            oracle,
+            time.perf_counter() - t0 + extra,
+            oracle.history_[-1],
+            float(oracle.n_errors_),
+        )
     return out
 
 
@@ -290,6 +345,8 @@ def run_seed(
         batch_size=config.batch_size,
         seed=seed,
         progress=progress,
+        options=config.classifier_options,
+        need_dropout="mc_dropout" in config.baselines,
     )
     info = {"seed": seed, "classifier_seconds": time.perf_counter() - t0}
     info["train_acc"] = float(correctness_labels(clf, train)[0].mean())

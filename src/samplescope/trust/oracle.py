@@ -42,7 +42,7 @@ from ..data.split import as_split
 from ..models import resolve_layer
 from ..training import FoldConfig
 from ..training.checks import forward_checked, probe_classes, renamed_argument
-from .backbones import build_backbone
+from .backbones import LogitStatsBackbone, build_backbone, logit_stats
 from .correctness import (
     CORRECTNESS,
     CorrectnessTargets,
@@ -129,6 +129,10 @@ class TrustOracle:
             frozen.
         layer: name of the sub-module whose output is the feature ``h`` (default: the input of
             the last ``nn.Linear``); see :func:`samplescope.models.resolve_layer`.
+        features: ``"backbone"`` (``h`` from the copied backbone) or ``"logit_stats"``
+            (``h`` = standardised logit statistics of the labelling model — the out-of-fold
+            model for crossfit — at training time and of the classifier at prediction time,
+            :func:`~samplescope.trust.backbones.logit_stats`; only the head trains).
         correctness: ``"insample"`` | ``"holdout"`` | ``"crossfit"`` (module docstring).
         folds: ``K`` of the cross-fitted labels.
         crossfit_config: the :class:`~samplescope.training.FoldConfig` of the out-of-fold
@@ -156,6 +160,7 @@ class TrustOracle:
         backbone: str = "finetune",
         freeze_layers: int = 0,
         layer: str | None = None,
+        features: str = "backbone",
         correctness: str = "insample",
         folds: int = 5,
         crossfit_config: FoldConfig | None = None,
@@ -176,6 +181,7 @@ class TrustOracle:
         self.backbone = backbone
         self.freeze_layers = freeze_layers
         self.layer = layer
+        self.features = features
         self.correctness = correctness
         self.folds = folds
         self.crossfit_config = crossfit_config
@@ -197,6 +203,7 @@ class TrustOracle:
         check_choice(self.backbone, "backbone", ("finetune", "frozen"))
         check_choice(self.optimizer, "optimizer", ("adam", "sgd"))
         check_choice(self.correctness, "correctness", CORRECTNESS)
+        check_choice(self.features, "features", ("backbone", "logit_stats"))
         for name in ("epochs", "batch_size", "batch_size_eval"):
             check_integer(getattr(self, name), name)
         check_integer(self.folds, "folds", minimum=2)
@@ -284,6 +291,10 @@ class TrustOracle:
             clf.train(was)
         tg = self._targets(split, logits, targets)
         warn_few_errors(tg.n_errors, len(split), tg.source)
+        if self.features == "logit_stats":
+            stats = logit_stats(torch.as_tensor(tg.logits))
+            backbone = LogitStatsBackbone(clf, stats).to(dev)
+            inputs, trainable = backbone.standardise(stats.to(dev)).cpu(), nn.Identity()
         o = torch.as_tensor(tg.o).float()
         p_true = torch.as_tensor(tg.p_true).float()
         anchor = msp_logit(torch.as_tensor(tg.logits)).float()
@@ -391,6 +402,7 @@ class TrustOracle:
             "backbone",
             "freeze_layers",
             "layer",
+            "features",
             "correctness",
             "folds",
             "crossfit_config",
