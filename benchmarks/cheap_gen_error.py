@@ -664,6 +664,49 @@ def fit_weight() -> dict[str, Any]:
     return out
 
 
+def heldout_trajectory(name: str) -> None:
+    """Would a held-out trajectory beat the final held-out loss? (a probe, printed only)
+
+    The 2 x 2 run stopped after 20/40/60/80/100% of the epochs (the same seeds: a shorter
+    run is the prefix of the longer one, no schedule), the mean held-out CE over those 5
+    checkpoints vs the final one, each alone and rank-combined with the final in-sample AUM.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from samplescope.difficulty import fast_generalization_error, rank_combine
+
+    st = _setting(name)
+    s, E = _split(st), st["epochs"]
+    mf = _model_fn(tuple(s.x.shape[1:]), 10)
+    z = np.load(RUNS / f"{name}.npz")
+    ref, clean = z["ref_gen_error"], z["true_y"] == z["y"]
+    pts = sorted({max(1, round(E * f)) for f in (0.2, 0.4, 0.6, 0.8, 1.0)})
+    held, res = [], None
+    for e in pts:
+        kw = dict(epochs=e, batch_size=BATCH, lr=LR, seed=st.get("seed", SEED))
+        res = fast_generalization_error(s, 10, model_fn=mf, **kw)
+        held.append(res.table.column("gen_error_fast_heldout"))
+    assert res is not None
+    aum, H = res.table.column("gen_error_fast_aum"), np.array(held)
+
+    def r(v: np.ndarray) -> float:
+        return float(spearmanr(v[clean], ref[clean]).statistic)
+
+    def au(v: np.ndarray) -> float:
+        return float(roc_auc_score(~clean, v)) if (~clean).any() else float("nan")
+
+    traj = H.mean(0)
+    print(name, "pts", pts)
+    print(
+        f"  final heldout {r(H[-1]):.3f} auroc {au(H[-1]):.4f} | traj mean {r(traj):.3f} "
+        f"auroc {au(traj):.4f} | ref auroc {au(ref):.4f}"
+    )
+    for w in (0.2, 0.35, 0.5):
+        f, g = rank_combine(H[-1], aum, w), rank_combine(traj, aum, w)
+        print(f"  w={w}: final+aum {r(f):.3f} {au(f):.4f} | traj+aum {r(g):.3f} {au(g):.4f}")
+    print("".join(f"   ckpt {p}: {r(H[k]):.3f}" for k, p in enumerate(pts)), flush=True)
+
+
 def _read_fast_rows() -> dict[str, list[dict[str, Any]]]:
     """The ``--fast`` rows of the current ``FAST_AUM_WEIGHT`` (older weights are ignored)."""
     from samplescope.difficulty import FAST_AUM_WEIGHT
@@ -687,11 +730,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="data subset / noise / init seed")
     ap.add_argument("--fast", action="store_true", help="add the gen_error_fast rows")
     ap.add_argument("--runs", nargs="*", help="with --costs: substrings of the runs to time")
+    ap.add_argument("--trajectory", nargs="*", help="probe: held-out trajectory (settings)")
     ap.add_argument("--fit-weight", action="store_true", help="fit FAST_AUM_WEIGHT on digits")
     args = ap.parse_args()
     torch.set_num_threads(1)
     if args.fit_weight:
         fit_weight()
+        return
+    if args.trajectory:
+        for n in args.trajectory:
+            heldout_trajectory(n)
         return
     warmup()
     if args.fast:
