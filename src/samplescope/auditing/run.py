@@ -287,7 +287,12 @@ def _compute(
     summary: dict[str, Any] = {
         "epochs": ep,
         "gen_error": f"{gen_error}: {repeats} x {folds}-fold cross-fitting"
-        + (" in one stacked run, with gen_error_fast (rank by it)" if fast else ""),
+        + (
+            f" ({'one stacked run' if res.fast.stacked else 'fits one by one'}), with "
+            "gen_error_fast (rank by it)"
+            if fast and res.fast is not None
+            else ""
+        ),
         "model": arch,
         "uncertainty": what,
         "oof_accuracy": float(correct.mean()),
