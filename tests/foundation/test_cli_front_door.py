@@ -39,7 +39,11 @@ def _click_commands() -> dict:
     import typer
 
     group = typer.main.get_command(app)
-    return dict(group.commands)
+    commands = dict(group.commands)
+    for name, cmd in list(commands.items()):  # sub-commands of a group: "active query"
+        for sub, sub_cmd in getattr(cmd, "commands", {}).items():
+            commands[f"{name} {sub}"] = sub_cmd
+    return commands
 
 
 def _flags(cmd) -> set[str]:
@@ -68,6 +72,8 @@ def cli(monkeypatch, capsys, tmp_path):
     (tmp_path / "t.parquet").write_bytes(b"")  # an existing TABLE for `report`
 
     def run(*args: str) -> tuple[int, str, str]:
+        if args:  # "active query" is the command "active", sub-command "query"
+            args = (*args[0].split(" "), *args[1:])
         monkeypatch.setattr(sys, "argv", ["samplescope", *args])
         code = 0
         try:
@@ -184,6 +190,8 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
         "--losses": ["hinge"],
         "--baselines": ["odin"],
         "--head": ["mlp"],
+        "--correctness": ["oof", ""],
+        "--folds": ["1", "0"],
         "--backbone": ["lora"],
         "--freeze-layers": ["-1"],
         "--shift": ["fog"],
@@ -211,6 +219,25 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
         "--executor": ["process:-1"],
         "--lr": ["0"],
         "--out": ["a.json"],
+    },
+    "active query": {
+        "--pool": ["/nonexistent/p.csv"],
+        "--n": ["0", "-1", "x"],
+        "--acquisition": ["nope"],
+        "--batch-mode": ["x"],
+        "--init": ["balanced"],
+        "--model": ["vit"],
+        "--samples": ["0"],
+        "--updates": ["0"],
+        "--pool-subset": ["-1"],
+        "--budget": ["-1"],
+        "--out": ["q.csv"],
+        "--seed": ["abc"],
+    },
+    "active teach": {
+        "--answers": ["/nonexistent/a.csv"],
+        "--n": ["-2", "x"],
+        "--out": ["a.csv"],
     },
     "score-pool": {
         "--pool": ["pool.txt", "synthetic:0", "synthetic:x", "/nonexistent/x.npy"],
@@ -260,7 +287,11 @@ BAD_VALUES: dict[str, dict[str, list[str]]] = {
     },
 }
 # arguments placed before the bad one (a later repeat of a flag wins)
-BASE_ARGS: dict[str, list[str]] = {"calibrate": ["--data", "digits"], "report": ["t.parquet"]}
+BASE_ARGS: dict[str, list[str]] = {
+    "calibrate": ["--data", "digits"],
+    "report": ["t.parquet"],
+    "active teach": ["--answers", "t.parquet"],
+}
 # flags a fuzz example may add with a valid value (the bad one must still be reported)
 GOOD_VALUES: dict[str, list[str]] = {
     "--seed": ["0", "3"],
@@ -368,6 +399,10 @@ def test_help_lists_match_the_registries() -> None:
     assert tuple(NOISE_KINDS) == tuple(REAL_NOISE_KINDS)
     assert set(UNCERTAINTY_METHODS) == set(METHODS)
     assert set(ACQUISITIONS) == set(list_acquisitions())
+    from samplescope.active import list_batch_modes
+    from samplescope.cli.active_cmds import BATCH_MODES
+
+    assert set(BATCH_MODES) == set(list_batch_modes())
     from samplescope.cli.calibrate_cmds import CALIBRATORS
     from samplescope.uncertainty import list_calibrators
 

@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "uncertainty_cmds",
     "trust_cmds",
     "active_cmds",
+    "active_label_cmds",
     "parallel_cmds",
     "audit_cmds",
     "label_issues_cmds",

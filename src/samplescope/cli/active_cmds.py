@@ -1,4 +1,8 @@
-"""``samplescope active``: pool-based deep Bayesian active learning (Gal et al. 2017)."""
+"""``samplescope active``: pool-based deep Bayesian active learning (Gal et al. 2017).
+
+``samplescope active --data ...`` simulates (an oracle answers, learning curves come out);
+``samplescope active query`` / ``teach`` (:mod:`.active_label_cmds`) let a person label.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 import typer
 
-from .app import app
+from .active_group import ACQUISITIONS, BATCH_MODES, active_app
 from .common import check_data_flags, echo, prepare_data, warn
 from .executor_option import address_option, executor_option, parse_executor, workers_option
 from .options import (
@@ -24,18 +28,6 @@ from .options import (
     repeats_option,
     samples_option,
     seed_option,
-)
-
-# written out so that --help needs no torch; a test checks them against the registry
-ACQUISITIONS = (
-    "least_confidence",
-    "margin",
-    "mean_std",
-    "mutual_information",
-    "predictive_entropy",
-    "predictive_variance",
-    "random",
-    "variation_ratio",
 )
 
 
@@ -55,8 +47,9 @@ def _model_factory(kind: str, input_shape: tuple[int, ...], num_classes: int) ->
     raise ValueError(f"model: expected one of ['auto', 'gal_cnn', 'mlp', 'cnn'], got {kind!r}")
 
 
-@app.command("active")
+@active_app.callback(invoke_without_command=True)
 def active_cmd(
+    ctx: typer.Context,
     data: str = data_option(),
     acquisition: str = typer.Option(
         "mutual_information",
@@ -100,11 +93,13 @@ def active_cmd(
     filter_tau: str = typer.Option(
         "", "--filter-tau", help="label filter: a threshold in [0,1] or 'dynamic'"
     ),
-    batch_mode: str = typer.Option("topk", "--batch-mode", help="topk | batchbald | diverse"),
+    batch_mode: str = typer.Option("topk", "--batch-mode", help=" | ".join(BATCH_MODES)),
     diversity: float = typer.Option(
         0.0, "--diversity", help="λ of the cosine-similarity penalty (diverse)"
     ),
-    init: str = typer.Option("balanced", "--init", help="balanced | kmeans initial set"),
+    init: str = typer.Option(
+        "balanced", "--init", help="balanced | kmeans | random | typiclust initial set"
+    ),
     seed: int = seed_option(help="seed of repeat 0 (repeat r uses seed + r)"),
     data_dir: Path | None = data_dir_option(),
     dense_l2: float = typer.Option(
@@ -118,8 +113,11 @@ def active_cmd(
     workers: int = workers_option(),
     quiet: bool = quiet_option(),
 ) -> None:
-    """Active learning curves: test accuracy vs acquired labels, per acquisition and repeat."""
+    """Active learning curves: test accuracy vs acquired labels, per acquisition and repeat.
 
+    Subcommands query / teach: a person labels the queries of an unlabelled pool."""
+    if ctx.invoked_subcommand is not None:
+        return
     import numpy as np
 
     from ..active import (
@@ -165,8 +163,8 @@ def active_cmd(
             "--updates: expected > 0 when --epochs is 0 (one of them sets the training length)"
         )
     check_choice(model, ("auto", "gal_cnn", "mlp", "cnn"), "--model")
-    check_choice(batch_mode, ("topk", "batchbald", "diverse"), "--batch-mode")
-    check_choice(init, ("balanced", "kmeans"), "--init")
+    check_choice(batch_mode, BATCH_MODES, "--batch-mode")
+    check_choice(init, ("balanced", "kmeans", "random", "typiclust"), "--init")
     if filter_tau and filter_tau != "dynamic":
         try:
             tau = float(filter_tau)

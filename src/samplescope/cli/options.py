@@ -57,6 +57,11 @@ VOCABULARY: dict[str, str] = {
     "--address": "Dask scheduler or Ray address (alone it implies --executor dask)",
     "--workers": "worker processes of the process / dask executors",
     "--quiet": "no progress output",
+    "--pool": "the pool of samples to score / query: a .csv/.parquet/.npz/.npy file or an image "
+    "folder, labels not needed (score-pool: also synthetic:N)",
+    "--n": "how many samples to query for labelling",
+    "--answers": "a CSV / Parquet of answered queries: columns sample_id and label",
+    "--budget": "stop querying once this many labels are known (0 = no budget)",
 }
 
 
@@ -135,6 +140,22 @@ def out_option(default: str, files: str) -> Any:
 
 def format_option() -> Any:
     return typer.Option("parquet", "--format", help=VOCABULARY["--format"])
+
+
+def pool_option(default: str = "", help: str | None = None) -> Any:
+    return typer.Option(default, "--pool", help=help or VOCABULARY["--pool"])
+
+
+def n_option(default: int = 10, help: str | None = None) -> Any:
+    return typer.Option(default, "--n", help=help or VOCABULARY["--n"])
+
+
+def answers_option() -> Any:
+    return typer.Option(..., "--answers", help=VOCABULARY["--answers"])
+
+
+def budget_option() -> Any:
+    return typer.Option(0, "--budget", help=VOCABULARY["--budget"])
 
 
 def quiet_option() -> Any:

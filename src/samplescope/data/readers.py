@@ -29,6 +29,12 @@ values, and ``class_names`` maps them back (``str`` of each value).
 held-out (cross-fitted) models. ``test`` is only set where the source has one (built-in
 sets, ``.npz`` with ``x_test``); :meth:`UserData.as_dataset` makes a stratified one otherwise.
 
+**Unlabelled pools** (``labelled=False``, for active learning): a table without a label
+column, a ``.npy`` without labels, an ``.npz`` without a labels array are read too; their
+split carries placeholder labels 0, ``class_names`` is ``["?", "?"]`` and
+``encoding["labelled"]`` is False (sources that do have labels are read as usual, and the
+caller may ignore the labels). Image folders always need class sub-folders.
+
 Every problem is a ``ValueError`` naming the argument and the file or column.
 """
 
@@ -83,6 +89,7 @@ def read_data(
     label: str | os.PathLike | None = None,
     features: Sequence[str] | None = None,
     data_dir: str | os.PathLike | None = None,
+    labelled: bool = True,
 ) -> UserData:
     """Read a data set the user brings (see the module docstring for the formats).
 
@@ -95,6 +102,7 @@ def read_data(
         features: CSV / Parquet only: the feature columns (default: every other column but
             ``sample_id``).
         data_dir: the folder of the built-in ``.npz`` files (default ``$SAMPLESCOPE_DATA_DIR``).
+        labelled: False allows sources without labels (see the module docstring).
 
     Returns:
         :class:`UserData`.
@@ -134,6 +142,10 @@ def read_data(
 
         return read_image_folder(path)
     suffix = path.suffix.lower()
+    if not labelled and label is None:
+        unl = _read_unlabelled(path, suffix, features)
+        if unl is not None:
+            return unl
     if suffix in TABLE_SUFFIXES:
         from .tabular import read_table
 
@@ -152,3 +164,70 @@ def read_data(
         f"source: unknown suffix {path.suffix!r} of {str(path)!r}; expected a folder of class "
         f"sub-folders or one of {list(TABLE_SUFFIXES + ARRAY_SUFFIXES)}"
     )
+
+
+def _read_unlabelled(path: Path, suffix: str, features: Sequence[str] | None) -> UserData | None:
+    """An unlabelled table / array as :class:`UserData` with placeholder labels, or None when
+    the source has labels (then it is read as usual)."""
+    import numpy as np
+
+    from .split import DataSplit
+
+    def placeholder(x: np.ndarray, ids: np.ndarray, kind: str, **kw: object) -> UserData:
+        enc = dict(kw.pop("encoding", {}) or {})  # type: ignore[call-overload]
+        enc["labelled"] = False
+        return UserData(
+            path.stem, kind, DataSplit(x, np.zeros(len(x), dtype=np.int64), ids), ["?", "?"],
+            str(path), encoding=enc, **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    if suffix in TABLE_SUFFIXES:
+        from .tabular import LABEL_CANDIDATES, _encode_features, _read_frame
+
+        df = _read_frame(path)
+        if any(c in df.columns for c in LABEL_CANDIDATES):
+            return None
+        cols = list(df.columns)
+        feats = list(features) if features is not None else [c for c in cols if c != "sample_id"]
+        missing = [f for f in feats if f not in cols]
+        if missing or not feats:
+            raise ValueError(
+                f"features: no columns {missing or feats} in {path.name}; columns: {cols}"
+            )
+        x, names, encoding = _encode_features(df, feats, path)
+        ids = (
+            df["sample_id"].to_numpy().astype(np.int64)
+            if "sample_id" in cols and "sample_id" not in feats
+            else np.arange(len(df), dtype=np.int64)
+        )
+        return placeholder(
+            x, ids, "tabular", feature_names=names, raw=df[feats].copy(), encoding=encoding
+        )
+    if suffix not in ARRAY_SUFFIXES:
+        return None
+    from .arrays import _load_array, prepare_inputs
+
+    if suffix == ".npy":
+        sibling = [path.with_name(f"{path.stem}_labels.npy"), path.with_name("labels.npy"),
+                   path.with_name("y.npy")]  # fmt: skip
+        if any(c.is_file() and c != path for c in sibling):
+            return None
+        x, kind = prepare_inputs(_load_array(path, "source"), f"source: {path.name}")
+        return placeholder(x, np.arange(len(x), dtype=np.int64), kind)
+    z = _load_array(path, "source")
+    if not hasattr(z, "files"):
+        raise ValueError(f"source: {path} is not an .npz archive")
+    with z:
+        files = list(z.files)
+        if any(n in files for n in (*NPZ_LABEL_NAMES, "y_train")):
+            return None
+        xname = next((n for n in NPZ_INPUT_NAMES if n in files), None)
+        if xname is None:
+            raise ValueError(
+                f"source: {path} has no inputs array; expected one of {list(NPZ_INPUT_NAMES)}, "
+                f"got arrays {files}"
+            )
+        x, kind = prepare_inputs(z[xname], f"source: array {xname!r} of {path.name}")
+        idname = next((n for n in ("sample_id", "ids") if n in files), None)
+        ids = np.arange(len(x)) if idname is None else np.asarray(z[idname]).astype(np.int64)
+        return placeholder(x, ids, kind)
