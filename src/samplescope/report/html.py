@@ -45,7 +45,7 @@ def _num(v: Any) -> Any:
 
 
 def _difficulty_column(df: Any) -> str | None:
-    for name in ("gen_error", "oof_loss", "aum", "loss", "margin"):
+    for name in ("gen_error_fast", "gen_error", "oof_loss", "aum", "loss", "margin"):
         if name in df:
             return name
     return None
