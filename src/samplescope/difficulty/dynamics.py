@@ -133,9 +133,7 @@ class DynamicsCallback(Callback):
     def on_fit_start(self, state: Any) -> None:
         self.recorder, self._epoch = None, 0
         if self.source == "batches":
-            self.recorder = DynamicsRecorder(
-                state.train.sample_id, history=self.history, device=state.device
-            )
+            self.recorder = DynamicsRecorder(state.train.sample_id, history=self.history)
         elif self.include_initial:
             self._record_eval(state)
 

@@ -24,12 +24,13 @@ Columns (all higher = harder; the papers' formulas, see :mod:`samplescope.diffic
   0 for a sample seen in one epoch only).
 
 Memory: ``O(N · (16 + 2K))`` float64 running sums for N samples and K loss terms, whatever
-the number of epochs. ``history=True`` also keeps the ``(E, N)`` per-epoch traces
+the number of epochs (on the CPU, whatever device trains: each batch's ``(B, C)`` logits are
+copied over, and the per-batch work is a few numpy operations). ``history=True`` also keeps the ``(E, N)`` per-epoch traces
 (``loss_``, ``p_y_``, ``margin_``, ``correct_``, ``terms_``) and then computes
 ``cartography_variability`` two-pass from them (bit for bit ``np.nanstd``); without
 history it is Welford's running variance (equal to float precision). Sample ids are any
 int64; they are learned as they arrive unless ``sample_ids=`` fixes the set (and the row
-order) up front. Work per batch is a few vectorised ops on the logits' device.
+order) up front.
 """
 
 from __future__ import annotations
@@ -37,12 +38,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from .._validation import check_ids
 from ..io.scores import ScoreTable
-from .recorder_ops import as_tensor as _as_tensor
-from .recorder_ops import batch_stats, forgetting_update
+from .recorder_ops import as_array, batch_stats, forgetting_update
 
 __all__ = ["DynamicsRecorder", "RECORDER_COLUMNS"]
 
@@ -72,65 +71,65 @@ class DynamicsRecorder:
         sample_ids: optional ids ``(N,)`` of every sample to be seen (fixes the rows and their
             order; an unknown id in ``update`` is then a ``ValueError``). Default: learned.
         history: keep the ``(E, N)`` per-epoch traces (memory ``O(E · N)``).
-        device: where the running sums live (default: the first batch's device).
     """
 
-    def __init__(
-        self, sample_ids: Any = None, *, history: bool = False, device: Any = None
-    ) -> None:
+    def __init__(self, sample_ids: Any = None, *, history: bool = False) -> None:
         if not isinstance(history, bool):
             raise ValueError(f"history: expected True or False, got {history!r}")
         self.history = history
-        self._device = None if device is None else torch.device(device)
         self._fixed = sample_ids is not None
         self._n = 0
-        self._ids = torch.zeros(0, dtype=torch.int64)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._range: int | None = None  # lo when the ids are exactly lo..lo+N-1
         self._terms: list[str] | None = None
         self._epoch: int | None = None  # the open epoch's user number
         self._closed = 0  # epochs closed so far (their index is 0..closed-1)
         self._rows: dict[str, list[np.ndarray]] = {k: [] for k in _KEYS}
         self._term_rows: dict[str, list[np.ndarray]] = {}
         if self._fixed:
-            ids = check_ids(sample_ids, "sample_ids", allow_empty=False)
-            self._alloc(torch.as_tensor(ids))
+            self._alloc(check_ids(sample_ids, "sample_ids", allow_empty=False))
 
     # -- storage -----------------------------------------------------------------------------
-    def _alloc(self, new_ids: torch.Tensor) -> None:
-        """Append rows for ``new_ids`` (unique, unseen) to every per-sample tensor."""
-        dev = self._device or new_ids.device
-        self._device = dev
-        k, m = len(new_ids), len(self._terms or [])
+    def _alloc(self, new_ids: np.ndarray) -> None:
+        """Append rows for ``new_ids`` (unique, unseen) to every per-sample array."""
+        k, m, n = len(new_ids), len(self._terms or []), self._n
 
-        def grow(old: torch.Tensor | None, *shape: int, fill: float = 0.0, dtype: Any = None):
-            t = torch.full((k, *shape), fill, dtype=dtype or torch.float64, device=dev)
-            return t if old is None or self._n == 0 else torch.cat([old, t])
+        def grow(name: str, *shape: int, fill: float = 0.0, dtype: Any = np.float64) -> None:
+            t = np.full((k, *shape), fill, dtype=dtype)
+            old = self.__dict__.get(name)
+            setattr(self, name, t if old is None or n == 0 else np.concatenate([old, t]))
 
-        g = self.__dict__.get
-        self._ids = torch.cat([self._ids.to(dev), new_ids.to(dev)]) if self._n else new_ids.to(dev)
-        self._run = grow(g("_run"), len(_RUN))
-        self._run[-k:, _RUN.index("l_first")] = torch.nan
-        self._acc = grow(g("_acc"), len(_KEYS) + m)
-        self._cnt = grow(g("_cnt"))
-        self._tsum = grow(g("_tsum"), m)
-        self._prev = grow(g("_prev"), dtype=torch.bool)
-        self._ever = grow(g("_ever"), dtype=torch.bool)
-        self._labels = grow(g("_labels"), fill=-1, dtype=torch.int64)
+        self._ids = np.concatenate([self._ids, new_ids.astype(np.int64)])
+        grow("_run", len(_RUN))
+        self._run[n:, _RUN.index("l_first")] = np.nan
+        grow("_acc", len(_KEYS) + m + 1)  # + the draw count, last column
+        grow("_tsum", m)
+        grow("_stamp", dtype=np.int64)
+        grow("_prev", dtype=bool)
+        grow("_ever", dtype=bool)
+        grow("_labels", fill=-1, dtype=np.int64)
         self._n += k
-        self._sorted, self._order = torch.sort(self._ids)
+        self._order = np.argsort(self._ids, kind="stable")
+        self._sorted = self._ids[self._order]
+        lo, hi = int(self._sorted[0]), int(self._sorted[-1])
+        self._range = lo if hi - lo + 1 == self._n else None
 
-    def _positions(self, ids: torch.Tensor) -> torch.Tensor:
+    def _positions(self, ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Row positions of ``ids`` (``lo``/``hi``: their min and max), learning new ones."""
+        r = self._range
+        if r is not None and lo >= r and hi < r + self._n:  # contiguous ids: no search
+            return self._order[ids - r]
+        found = np.zeros(len(ids), dtype=bool)
         if self._n:
-            i = torch.searchsorted(self._sorted, ids).clamp_(max=self._n - 1)
+            i = np.searchsorted(self._sorted, ids).clip(max=self._n - 1)
             found = self._sorted[i] == ids
-            if bool(found.all()):
+            if found.all():
                 return self._order[i]
-        else:
-            found = torch.zeros(len(ids), dtype=torch.bool, device=ids.device)
         if self._fixed:
             bad = ids[~found][:5].tolist()
             raise ValueError(f"sample_ids: expected ids among the recorder's sample_ids, got {bad}")
-        self._alloc(torch.unique(ids[~found]))
-        return self._positions(ids)
+        self._alloc(np.unique(ids[~found]))
+        return self._positions(ids, lo, hi)
 
     # -- recording ---------------------------------------------------------------------------
     def update(
@@ -145,49 +144,46 @@ class DynamicsRecorder:
     ) -> None:
         """Record one batch: ids ``(B,)``, logits ``(B, C)``, labels ``(B,)`` at ``epoch``.
 
-        ``losses`` ``(B,)``: the per-sample training loss (default: cross-entropy of
-        ``logits``, or the sum of ``loss_terms`` ``{name: (B,)}`` when given). ``epoch`` is
-        any non-decreasing integer; a larger one closes the open epoch (so does
-        :meth:`end_epoch`).
+        Arrays or tensors (on any device). ``losses`` ``(B,)``: the per-sample training loss
+        (default: cross-entropy of ``logits``, or the sum of ``loss_terms`` ``{name: (B,)}``
+        when given). ``epoch`` is any non-decreasing integer; a larger one closes the open
+        epoch (so does :meth:`end_epoch`).
         """
         if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
             raise ValueError(f"epoch: expected an integer, got {epoch!r}")
-        z = _as_tensor(logits, "logits", self._device)
-        if z.ndim != 2 or z.shape[1] < 2 or not z.is_floating_point():
-            raise ValueError(f"logits: expected floats (B, C) with C >= 2, got {tuple(z.shape)}")
-        if len(z) == 0:
+        z = as_array(logits, "logits")
+        if z.ndim != 2 or z.shape[1] < 2 or z.dtype.kind != "f":
+            raise ValueError(f"logits: expected floats (B, C) with C >= 2, got {z.shape} {z.dtype}")
+        b = z.shape[0]
+        if b == 0:
             raise ValueError("logits: expected at least one row, got shape (0, C)")
-        if not bool(torch.isfinite(z).all()):
+        if not np.isfinite(z).all():
             raise ValueError("logits: expected finite values, got NaN or inf")
-        dev = z.device
-        ids = _as_tensor(sample_ids, "sample_ids", dev)
-        y = _as_tensor(labels, "labels", dev)
-        b = len(z)
+        ids, y = as_array(sample_ids, "sample_ids"), as_array(labels, "labels")
         for name, t in (("sample_ids", ids), ("labels", y)):
-            if t.shape != (b,) or t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            if t.shape != (b,) or t.dtype.kind not in "iu":
                 raise ValueError(
-                    f"{name}: expected {b} integers (one per logit row), got {tuple(t.shape)} {t.dtype}"
+                    f"{name}: expected {b} integers (one per logit row), got {t.shape} {t.dtype}"
                 )
-        ids, y = ids.long(), y.long()
-        if b and int(ids.min()) < 0:
-            raise ValueError(f"sample_ids: expected non-negative ids, got {int(ids.min())}")
-        if b and (int(y.min()) < 0 or int(y.max()) >= z.shape[1]):
-            raise ValueError(
-                f"labels: expected classes in [0, {z.shape[1]}), got {int(y.min())}..{int(y.max())}"
-            )
-        terms = {} if loss_terms is None else dict(loss_terms)
-        if loss_terms is not None and (not isinstance(loss_terms, dict) or not terms):
+        ids, y = ids.astype(np.int64, copy=False), y.astype(np.int64, copy=False)
+        id_lo, id_hi = int(ids.min()), int(ids.max())
+        if id_lo < 0:
+            raise ValueError(f"sample_ids: expected non-negative ids, got {id_lo}")
+        y_lo, y_hi = int(y.min()), int(y.max())
+        if y_lo < 0 or y_hi >= z.shape[1]:
+            raise ValueError(f"labels: expected classes in [0, {z.shape[1]}), got {y_lo}..{y_hi}")
+        if loss_terms is not None and (not isinstance(loss_terms, dict) or not loss_terms):
             raise ValueError("loss_terms: expected a non-empty dict {name: (B,)} or None")
-        terms = {k: _as_tensor(v, f"loss_terms[{k!r}]", dev) for k, v in terms.items()}
+        terms = {k: as_array(v, f"loss_terms[{k!r}]") for k, v in (loss_terms or {}).items()}
         if losses is None:
-            if terms:
-                losses = torch.stack(list(terms.values())).sum(0)
-            else:
-                losses = torch.nn.functional.cross_entropy(z, y, reduction="none")
-        loss = _as_tensor(losses, "losses", dev)
+            loss = sum(terms.values()) if terms else None  # None: cross-entropy, in _record
+        else:
+            loss = as_array(losses, "losses")
         for name, t in (("losses", loss), *((f"loss_terms[{k!r}]", v) for k, v in terms.items())):
-            if t.shape != (b,) or not bool(torch.isfinite(t).all()):
-                raise ValueError(f"{name}: expected {b} finite values, got {tuple(t.shape)}")
+            if t is not None and (
+                t.shape != (b,) or t.dtype.kind != "f" or not np.isfinite(t).all()
+            ):
+                raise ValueError(f"{name}: expected {b} finite floats, got {t.shape} {t.dtype}")
         if self._epoch is not None and epoch < self._epoch:
             raise ValueError(
                 f"epoch: expected a non-decreasing epoch (>= {self._epoch}), got {epoch}"
@@ -203,35 +199,43 @@ class DynamicsRecorder:
             raise ValueError(
                 f"loss_terms: expected the terms {self._terms} of earlier batches, got None"
             )
-        pos = self._positions(ids)
-        self._record(pos, z, y, loss, terms)
+        self._record(self._positions(ids, id_lo, id_hi), z, y, loss, terms)
 
     def _set_terms(self, names: list[str]) -> None:
         if self._terms:  # terms named in an earlier batch must stay the same
             raise ValueError(
                 f"loss_terms: expected the terms {self._terms} of earlier batches, got {names}"
             )
-        if self._closed or bool(self._cnt.any()):
+        if self._closed or self._acc[:, -1].any():
             raise ValueError("loss_terms: expected terms from the first batch on, got them later")
-        m = len(names)
         self._terms = names
-        self._acc = torch.zeros(self._n, len(_KEYS) + m, dtype=torch.float64, device=self._device)
-        self._tsum = torch.zeros(self._n, m, dtype=torch.float64, device=self._device)
+        self._acc = np.zeros((self._n, len(_KEYS) + len(names) + 1))
+        self._tsum = np.zeros((self._n, len(names)))
 
-    def _record(
-        self, pos: torch.Tensor, z: torch.Tensor, y: torch.Tensor, loss: torch.Tensor, terms: dict
-    ) -> None:
-        """Add one batch at row positions ``pos`` (also the fit callbacks' entry point)."""
-        p_y, margin, correct = batch_stats(z, y)
-        cols = [loss, p_y, margin, correct.to(z.dtype)]
-        cols += [terms[k] for k in self._terms or []]
-        self._acc.index_add_(0, pos, torch.stack([c.double() for c in cols], 1))
-        self._cnt.index_add_(0, pos, torch.ones(len(pos), dtype=torch.float64, device=pos.device))
+    def _record(self, pos: Any, z: Any, y: Any, loss: Any, terms: dict[str, Any]) -> None:
+        """Add one batch at row positions ``pos`` (also the fit callbacks' entry point).
+
+        Arrays or tensors; ``loss=None``: the cross-entropy of ``z``."""
+        pos, z, y = as_array(pos, "pos"), as_array(z, "logits"), as_array(y, "labels")
+        p_y, margin, correct, ce = batch_stats(z, y)
+        b, k = len(y), len(_KEYS)
+        vals = np.empty((b, self._acc.shape[1]))
+        vals[:, 0] = ce if loss is None else as_array(loss, "losses")
+        vals[:, 1], vals[:, 2], vals[:, 3], vals[:, -1] = p_y, margin, correct, 1.0
+        for j, name in enumerate(self._terms or []):
+            vals[:, k + j] = as_array(terms[name], name)
+        rows = np.arange(b)
+        self._stamp[pos] = rows  # each position once in the batch? then plain fancy indexing
+        forget = self._run[:, _RUN.index("forget")]
+        if (self._stamp[pos] == rows).all():
+            self._acc[pos] += vals
+            forget[pos] += self._prev[pos] & ~correct
+            self._prev[pos] = correct
+            self._ever[pos] |= correct
+        else:  # repeats (sampling with replacement): in batch order
+            np.add.at(self._acc, pos, vals)
+            forgetting_update(self._prev, self._ever, forget, pos, correct)
         self._labels[pos] = y
-        self._forgetting(pos, correct)
-
-    def _forgetting(self, pos: torch.Tensor, correct: torch.Tensor) -> None:
-        forgetting_update(self._prev, self._ever, self._run[:, _RUN.index("forget")], pos, correct)
 
     def end_epoch(self) -> None:
         """Close the open epoch (its per-sample means join the running sums); no-op if none."""
@@ -240,37 +244,36 @@ class DynamicsRecorder:
         self._epoch = None
         e = float(self._closed)
         self._closed += 1
-        acc, cnt, r = self._acc, self._cnt, self._run
+        acc, cnt, r = self._acc[:, :-1], self._acc[:, -1], self._run
         seen = cnt > 0
         c = _RUN.index
         r[:, c("aum_sum")] += acc[:, 2]
         r[:, c("aum_cnt")] += cnt
-        mean = torch.where(seen.unsqueeze(1), acc / cnt.clamp(min=1).unsqueeze(1), torch.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(seen[:, None], acc / cnt[:, None], np.nan)
         if self.history:
-            host = mean.cpu().numpy()
             for j, k in enumerate(_KEYS):
-                self._rows[k].append(host[:, j].copy())
+                self._rows[k].append(mean[:, j].copy())
             for j, k in enumerate(self._terms or []):
-                self._term_rows.setdefault(k, []).append(host[:, len(_KEYS) + j].copy())
-        m0 = torch.where(seen.unsqueeze(1), mean, 0.0)
-        n_new = r[:, c("n_ep")] + seen.double()
+                self._term_rows.setdefault(k, []).append(mean[:, len(_KEYS) + j].copy())
+        m0 = np.where(seen[:, None], mean, 0.0)
+        n_new = r[:, c("n_ep")] + seen
         r[:, c("n_ep")] = n_new
         for key, j in (("loss", 0), ("p_y", 1), ("correct", 3)):
             r[:, c(key)] += m0[:, j]
         self._tsum += m0[:, len(_KEYS) :]
         for mu, m2, j in (("py_mean", "py_m2", 1), ("l_mean", "l_m2", 0)):  # Welford
             delta = m0[:, j] - r[:, c(mu)]
-            r[:, c(mu)] += torch.where(seen, delta / n_new.clamp(min=1), 0.0)
-            r[:, c(m2)] += torch.where(seen, delta * (m0[:, j] - r[:, c(mu)]), 0.0)
+            r[:, c(mu)] += np.where(seen, delta / np.maximum(n_new, 1), 0.0)
+            r[:, c(m2)] += np.where(seen, delta * (m0[:, j] - r[:, c(mu)]), 0.0)
         x = m0[:, 0]
         first = r[:, c("l_first")]
-        r[:, c("l_first")] = torch.where(seen & torch.isnan(first), x, first)
-        r[:, c("l_last")] = torch.where(seen, x, r[:, c("l_last")])
-        r[:, c("se")] += seen.double() * e
-        r[:, c("se2")] += seen.double() * e * e
+        r[:, c("l_first")] = np.where(seen & np.isnan(first), x, first)
+        r[:, c("l_last")] = np.where(seen, x, r[:, c("l_last")])
+        r[:, c("se")] += seen * e
+        r[:, c("se2")] += seen * e * e
         r[:, c("sex")] += x * e
-        acc.zero_()
-        cnt.zero_()
+        self._acc[:] = 0.0
 
     # -- results -----------------------------------------------------------------------------
     @property
@@ -281,12 +284,12 @@ class DynamicsRecorder:
     @property
     def sample_ids(self) -> np.ndarray:
         """``(N,)`` int64, the order of every per-sample array."""
-        return self._ids.cpu().numpy().copy()
+        return self._ids.copy()
 
     @property
     def labels(self) -> np.ndarray:
         """``(N,)`` the last label seen per sample (-1 if never seen)."""
-        return self._labels.cpu().numpy().copy()
+        return self._labels.copy()
 
     def _require(self) -> None:
         self.end_epoch()
@@ -294,7 +297,7 @@ class DynamicsRecorder:
             raise ValueError("recorder: expected at least one update(...) before asking for scores")
 
     def _col(self, name: str) -> np.ndarray:
-        return self._run[:, _RUN.index(name)].cpu().numpy()
+        return self._run[:, _RUN.index(name)].copy()
 
     def _trace(self, key: str) -> np.ndarray:
         if not self.history:
@@ -332,13 +335,13 @@ class DynamicsRecorder:
 
     @property
     def ever_correct_(self) -> np.ndarray:
-        return self._ever.cpu().numpy().copy()
+        return self._ever.copy()
 
     def action_scores(self) -> dict[str, np.ndarray]:
         """``action_score`` ``(N,)`` = Σ_e ℓ_e, and ``action_score_<term>`` per loss term."""
         self._require()
         out = {"action_score": self._col("loss")}
-        tsum = self._tsum.cpu().numpy()
+        tsum = self._tsum
         for j, k in enumerate(self._terms or []):
             out[f"action_score_{k}"] = tsum[:, j]
         return out
