@@ -144,3 +144,13 @@ def test_token_inputs_run_difficulty_and_uncertainty():
     fit(model, lazy, epochs=1, batch_size=16, progress=False)
     rec.update(lazy.sample_id, predict_logits(model, lazy), lazy.y, epoch=0)
     assert len(rec.table()) == len(x)
+
+
+def test_input_dtypes():
+    from samplescope.data import as_input_array
+
+    assert as_input_array(np.zeros((2, 3), np.int32)).dtype == np.int64
+    assert as_input_array(np.zeros((2, 3), np.uint8)).dtype == np.float32  # pixels
+    assert as_input_array(np.zeros((2, 3), np.float64)).dtype == np.float32
+    with pytest.raises(ValueError, match="x"):
+        as_input_array(np.full((2, 3), np.nan))

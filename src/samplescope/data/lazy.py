@@ -38,7 +38,7 @@ def _item(dataset: Any, i: int) -> tuple[Any, Any]:
 
 def _as_row(x: Any) -> np.ndarray:
     a = to_numpy(x)
-    if a.dtype.kind in "iu":
+    if a.dtype.kind in "iu" and a.dtype != np.uint8:  # token ids; uint8 pixels become floats
         return a.astype(np.int64, copy=False)
     return a.astype(np.float32, copy=False)
 

@@ -165,10 +165,11 @@ class IndexedTorchDataset(torch.utils.data.Dataset):
 
 
 def as_input_array(x: Any, name: str = "x", ndim: tuple[int, ...] = (2, 3, 4, 5)) -> np.ndarray:
-    """Model inputs ``(N, ...)`` as numpy: integer (and bool-free) inputs as int64, anything
-    else float32 (finite). Token ids thus reach an ``nn.Embedding`` as integers."""
+    """Model inputs ``(N, ...)`` as numpy: integer inputs as int64 (token ids reach an
+    ``nn.Embedding`` as integers), anything else float32 (finite). ``uint8`` is taken as
+    pixel data and becomes float32 (as before: values unchanged, not rescaled)."""
     a = check_array(x, name, ndim=ndim, dtype=None)
-    if a.dtype.kind in "iu":
+    if a.dtype.kind in "iu" and a.dtype != np.uint8:
         return a.astype(np.int64, copy=False)
     return check_array(a, name, ndim=ndim, dtype=np.float32)
 
@@ -179,7 +180,8 @@ def from_arrays(
     """Build a :class:`DataSplit` from numpy arrays (or tensors) a user brings.
 
     Args:
-        x: inputs ``(N, ...)``; integer inputs become int64, others float32 (finite).
+        x: inputs ``(N, ...)``; integer inputs (token ids) become int64, others (and
+            ``uint8`` pixels) float32 (finite).
         y: integer labels ``(N,)`` in ``[0, num_classes)``.
         sample_id: optional unique integer ids ``(N,)``; default ``0..N-1``.
     """
