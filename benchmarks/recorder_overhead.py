@@ -59,7 +59,9 @@ def _data(name: str):
 
 def _model(kind: str, shape):
     torch.manual_seed(0)
-    return small_cnn(shape, 10) if kind == "cnn" else mlp(shape, 10, hidden=(256, 128))
+    if kind == "cnn":
+        return small_cnn(10, in_channels=shape[0], image_size=shape[-1])
+    return mlp(shape, 10, hidden=(256, 128))
 
 
 def _loop(split, kind: str, epochs: int, record: bool) -> float:
