@@ -17,13 +17,19 @@ __all__ = ["as_array", "batch_stats", "forgetting_update"]
 
 
 def as_array(x: Any, name: str) -> np.ndarray:
-    """``x`` as a numpy array (tensors detached and copied to the CPU; no other copy)."""
+    """``x`` as a numpy array (tensors detached and copied to the CPU; half-precision floats,
+    e.g. the logits of mixed-precision training, become float32)."""
     if hasattr(x, "detach") and hasattr(x, "cpu"):
-        return x.detach().cpu().numpy()
+        t = x.detach().cpu()
+        if t.is_floating_point() and t.element_size() < 4:  # float16 / bfloat16
+            t = t.float()
+        return t.numpy()
     try:
         a = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: expected an array or a tensor, got {type(x).__name__}") from exc
+    if a.dtype == np.float16:
+        a = a.astype(np.float32)
     if a.dtype == object:
         raise ValueError(f"{name}: expected a numeric array, got {type(x).__name__} of objects")
     return a
