@@ -56,7 +56,7 @@ METHODS = {  # name: (acquisition, batch_mode, initial_method)
     "badge": ("random", "badge", "random"),
     "typiclust_bald": ("mutual_information", "topk", "typiclust"),
 }
-PRIORITY = ("random", "bald", "power_bald", "typiclust_bald", "max_entropy", "batchbald", "badge")
+PRIORITY = ("random", "power_bald", "bald", "batchbald", "badge", "max_entropy", "typiclust_bald")
 SETTINGS = {
     "pool": 10000,
     "test": 2000,
@@ -267,26 +267,80 @@ def summarize(out: Path) -> dict:
 
 
 def plot(groups: dict, path: Path) -> None:
+    """Seed-mean test accuracy vs labels, one panel per (data set, batch), one colour per method."""
     from samplescope.io.figures import plt, save_figure
 
     keys = sorted(groups, key=lambda k: (k[0], -k[1]))
     if not keys:
         return
     pyplot = plt()
-    fig, axes = pyplot.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.8), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
+    colours = dict(zip(METHODS, pyplot.get_cmap("tab10").colors, strict=False))
+    rows = len({k[0] for k in keys})
+    cols = int(np.ceil(len(keys) / rows))
+    fig, axes = pyplot.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False)
+    for ax, key in zip(axes.ravel(), keys, strict=False):
         for m in METHODS:
             runs = groups[key].get(m)
             if not runs:
                 continue
             c = np.array([np.interp(GRID, r["n_labelled"], r["accuracy"]) for r in runs.values()])
-            ax.plot(GRID, c.mean(0), label=f"{m} ({len(c)})", lw=1.3)
+            ax.plot(GRID, c.mean(0), label=f"{m} ({len(c)} seeds)", lw=1.4, color=colours[m])
         ax.set_title(f"{key[0]}, batch {key[1]}", fontsize=10)
         ax.set_xlabel("labels")
+        ax.set_ylabel("test accuracy (mean over seeds)")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy (mean over seeds)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in axes.ravel()[len(keys) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
     save_figure(fig, path)
+
+
+def calibrate(out: Path, s: dict) -> None:
+    """Is the CPU protocol under-trained? The protocol's model vs one trained 10x longer
+    (5 000 updates, no early stopping) on random labelled sets of 20 / 100 / 500, accuracy on
+    2 000 held-out images of the TRAINING split (not the benchmark's test subset)."""
+    from sklearn.decomposition import PCA
+
+    from samplescope.active import MCDropoutLearner
+    from samplescope.data import load_dataset
+    from samplescope.data.split import DataSplit
+    from samplescope.io import atomic_write_json
+    from samplescope.models import mlp
+
+    rows = []
+    for name in DATASETS:
+        tr = load_dataset(name, os.environ.get("SAMPLESCOPE_DATA_DIR")).train
+        perm = np.random.default_rng(1).permutation(len(tr))
+        pool_pos, hold_pos = perm[:10000], perm[50000:52000]
+        x = tr.x.reshape(len(tr), -1)
+        z = PCA(s["pca"], random_state=0).fit(x[pool_pos]).transform(x)
+        sp = DataSplit((z / z[pool_pos].std()).astype(np.float32), tr.y, tr.sample_id)
+        hold = sp.subset(hold_pos)
+        for n in (20, 100, 500):
+            for rep in range(2):
+                sub = sp.subset(np.random.default_rng(10 + rep).choice(pool_pos, n, replace=False))
+                for label, kw in (
+                    (
+                        "protocol",
+                        {"updates": s["updates"], "early_stop_loss": s["early_stop_loss"]},
+                    ),
+                    ("10x", {"updates": 10 * s["updates"], "early_stop_loss": 0.0}),
+                ):
+                    learner = MCDropoutLearner(
+                        lambda: mlp(s["pca"], 10, hidden=(s["hidden"],), dropout=s["dropout"]),
+                        batch_size=s["batch_size"], lr=s["lr"], mc_samples=s["mc_samples"],
+                        min_epochs=s["min_passes"], trainer="fast", **kw,
+                    )  # fmt: skip
+                    t0 = time.perf_counter()
+                    learner.fit(sub, rep)
+                    rows.append({
+                        "dataset": name, "n": n, "rep": rep, "training": label,
+                        "updates": learner.epochs_run_, "fit_s": round(time.perf_counter() - t0, 2),
+                        "accuracy": learner.evaluate(hold, 0)["accuracy"], "load": loadavg(),
+                    })  # fmt: skip
+                    print(rows[-1], flush=True)
+    atomic_write_json(out / "calibration.json", rows)
 
 
 def main() -> None:
@@ -298,6 +352,7 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=7.5)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--summary", action="store_true", help="only rewrite summary/table/plot")
+    ap.add_argument("--calibrate", action="store_true", help="protocol vs 10x longer training")
     ap.add_argument(
         "--smoke", action="store_true", help="tiny configuration (pool 1000, budget 60)"
     )
@@ -310,6 +365,9 @@ def main() -> None:
         GRID = np.arange(20, s["budget"] + 1, 10)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.calibrate:
+        calibrate(out, s)
+        return
     if not args.summary:
         path = out / "runs.jsonl"
         done = {(r["dataset"], r["batch"], r["method"], r["seed"]) for r in read_rows(path)}

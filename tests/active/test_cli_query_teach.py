@@ -114,3 +114,15 @@ def test_query_teach_bad_input(tmp_path, run):
     pd.DataFrame({"sample_id": [1], "label": ["x"]}).to_csv(tmp_path / "a.csv", index=False)
     r = run("teach", "--answers", str(tmp_path / "a.csv"), "--out", s)
     assert r.returncode == 2 and "not in the pool" in r.stderr
+
+
+def test_simulation_takes_the_new_batch_modes_and_label_free_initial_sets(tmp_path, run):
+    for mode, init in (("power", "typiclust"),):
+        out = tmp_path / mode
+        r = run("--data", "digits", "--acquisition", "bald", "--batch-mode", mode, "--init", init,
+                "--initial", "20", "--per-step", "10", "--steps", "1", "--pool-subset", "100",
+                "--samples", "3", "--repeats", "1", "--updates", "10", "--test-subset", "50",
+                "--out", str(out), "--quiet")  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        curves = pd.read_csv(out / "curves.csv")
+        assert sorted(curves["n_acquired"]) == [0, 10]

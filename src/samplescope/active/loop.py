@@ -4,9 +4,10 @@ Per step t = 0..steps:
   1. retrain the learner from scratch on the labelled set (seed derived from (seed, t));
   2. evaluate on the test split (MC dropout at test time for a Bayesian learner), record
      the accuracy against the number of labels;
-  3. (t < steps) draw a random subset of the unlabelled pool (by sample id), score it,
-     select ``per_step`` ids (top-k, BatchBALD or diversity-penalised), ask the oracle,
-     optionally filter distrusted labels, and move the ids in the :class:`Pool`;
+  3. (t < steps) query ``per_step`` ids through the :class:`ActiveLearner` it is built on
+     (a random subset of the unlabelled pool by sample id, scored, a batch picked by the
+     batch mode; stopping rules checked first), ask the oracle, optionally filter
+     distrusted labels, and move the ids in the :class:`Pool`;
   4. write the checkpoint (pool + history + next step) atomically.
 
 Every random choice of step t is a function of ``(seed, t)`` only, so a run killed at any
