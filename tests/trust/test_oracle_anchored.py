@@ -223,3 +223,22 @@ def test_classifier_loaded_with_load_model(tmp_path) -> None:
     loaded, _ = load_model(path)
     oracle = TrustOracle(loaded, loss="tcp", head="msp", epochs=1).fit((x, y))
     assert oracle.predict_trust(x).shape == (400,)
+
+
+def test_feature_baselines_take_any_module() -> None:
+    """TrustScore (features by hook, default and named layer) and MC dropout on the CNN."""
+    from samplescope.trust import MCDropoutTrust, TrustScoreTrust
+
+    x, y = _images(120, 0)
+    torch.manual_seed(0)
+    clf = _ConvNet().eval()
+    ts = TrustScoreTrust(clf, k=3, algorithm="brute").fit((x, y))
+    t = ts.predict_trust(x[:10])
+    assert t.shape == (10,) and np.all((t >= 0) & (t <= 1))
+    assert ts.trees_[0].data.shape[1] == 16  # the input of the last Linear
+    named = TrustScoreTrust(clf, k=3, algorithm="brute", layer="fc1").fit((x, y))
+    assert named.trees_[0].data.shape[1] == 16
+    with pytest.raises(ValueError, match="layer"):
+        TrustScoreTrust(clf, layer="nope").fit((x, y))
+    mc = MCDropoutTrust(clf, samples=4).fit((x, y)).predict_trust(x[:10])
+    assert mc.shape == (10,) and np.isfinite(mc).all()
