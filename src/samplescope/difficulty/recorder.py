@@ -78,9 +78,12 @@ class DynamicsRecorder:
             raise ValueError(f"history: expected True or False, got {history!r}")
         self.history = history
         self._fixed = sample_ids is not None
-        self._n = 0
-        self._ids = np.zeros(0, dtype=np.int64)
+        self._n, self._cap = 0, 0
+        self._bufs: dict[str, np.ndarray] = {}  # capacity buffers; the attributes view [:n]
+        self._index: dict[int, int] = {}  # sample id -> row
+        self._lo, self._hi = None, None  # id range seen
         self._range: int | None = None  # lo when the ids are exactly lo..lo+N-1
+        self._offmap: np.ndarray | None = None  # row of id lo + k (contiguous ids)
         self._terms: list[str] | None = None
         self._epoch: int | None = None  # the open epoch's user number
         self._closed = 0  # epochs closed so far (their index is 0..closed-1)
@@ -90,45 +93,62 @@ class DynamicsRecorder:
             self._alloc(check_ids(sample_ids, "sample_ids", allow_empty=False))
 
     # -- storage -----------------------------------------------------------------------------
+    def _specs(self) -> dict[str, tuple[tuple[int, ...], Any, Any]]:
+        m = len(self._terms or [])
+        return {
+            "_ids": ((), 0, np.int64),
+            "_run": ((len(_RUN),), 0.0, np.float64),
+            "_acc": ((len(_KEYS) + m + 1,), 0.0, np.float64),  # + the draw count, last column
+            "_tsum": ((m,), 0.0, np.float64),
+            "_stamp": ((), 0, np.int64),
+            "_prev": ((), False, bool),
+            "_ever": ((), False, bool),
+            "_labels": ((), -1, np.int64),
+        }
+
     def _alloc(self, new_ids: np.ndarray) -> None:
-        """Append rows for ``new_ids`` (unique, unseen) to every per-sample array."""
-        k, m, n = len(new_ids), len(self._terms or []), self._n
-
-        def grow(name: str, *shape: int, fill: float = 0.0, dtype: Any = np.float64) -> None:
-            t = np.full((k, *shape), fill, dtype=dtype)
-            old = self.__dict__.get(name)
-            setattr(self, name, t if old is None or n == 0 else np.concatenate([old, t]))
-
-        self._ids = np.concatenate([self._ids, new_ids.astype(np.int64)])
-        grow("_run", len(_RUN))
+        """Append rows for ``new_ids`` (unique, unseen); buffers double when full (amortised)."""
+        n, k = self._n, len(new_ids)
+        if n + k > self._cap:
+            cap = max(n + k, 2 * self._cap, 64)
+            for name, (shape, fill, dtype) in self._specs().items():
+                buf = np.full((cap, *shape), fill, dtype=dtype)
+                if n:
+                    buf[:n] = getattr(self, name)
+                self._bufs[name] = buf
+            self._cap = cap
+        self._n = n + k
+        for name, buf in self._bufs.items():
+            setattr(self, name, buf[: self._n])
+        self._ids[n:] = new_ids
         self._run[n:, _RUN.index("l_first")] = np.nan
-        grow("_acc", len(_KEYS) + m + 1)  # + the draw count, last column
-        grow("_tsum", m)
-        grow("_stamp", dtype=np.int64)
-        grow("_prev", dtype=bool)
-        grow("_ever", dtype=bool)
-        grow("_labels", fill=-1, dtype=np.int64)
-        self._n += k
-        self._order = np.argsort(self._ids, kind="stable")
-        self._sorted = self._ids[self._order]
-        lo, hi = int(self._sorted[0]), int(self._sorted[-1])
-        self._range = lo if hi - lo + 1 == self._n else None
+        index = self._index
+        for j, i in enumerate(new_ids.tolist()):
+            index[i] = n + j
+        lo, hi = int(new_ids.min()), int(new_ids.max())
+        self._lo = lo if self._lo is None else min(self._lo, lo)
+        self._hi = hi if self._hi is None else max(self._hi, hi)
+        self._range = self._lo if self._hi - self._lo + 1 == self._n else None
+        self._offmap = None
 
     def _positions(self, ids: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Row positions of ``ids`` (``lo``/``hi``: their min and max), learning new ones."""
         r = self._range
-        if r is not None and lo >= r and hi < r + self._n:  # contiguous ids: no search
-            return self._order[ids - r]
-        found = np.zeros(len(ids), dtype=bool)
-        if self._n:
-            i = np.searchsorted(self._sorted, ids).clip(max=self._n - 1)
-            found = self._sorted[i] == ids
-            if found.all():
-                return self._order[i]
+        if r is not None and lo >= r and hi < r + self._n:  # contiguous ids: no lookup
+            if self._offmap is None:
+                self._offmap = np.empty(self._n, dtype=np.int64)
+                self._offmap[self._ids - r] = np.arange(self._n)
+            return self._offmap[ids - r]
+        get = self._index.get
+        rows = np.fromiter((get(i, -1) for i in ids.tolist()), dtype=np.int64, count=len(ids))
+        missing = rows < 0
+        if not missing.any():
+            return rows
         if self._fixed:
-            bad = ids[~found][:5].tolist()
+            bad = ids[missing][:5].tolist()
             raise ValueError(f"sample_ids: expected ids among the recorder's sample_ids, got {bad}")
-        self._alloc(np.unique(ids[~found]))
+        new, first = np.unique(ids[missing], return_index=True)
+        self._alloc(new[np.argsort(first)])  # rows in order of first appearance
         return self._positions(ids, lo, hi)
 
     # -- recording ---------------------------------------------------------------------------
@@ -209,8 +229,11 @@ class DynamicsRecorder:
         if self._closed or self._acc[:, -1].any():
             raise ValueError("loss_terms: expected terms from the first batch on, got them later")
         self._terms = names
-        self._acc = np.zeros((self._n, len(_KEYS) + len(names) + 1))
-        self._tsum = np.zeros((self._n, len(names)))
+        specs = self._specs()
+        for name in ("_acc", "_tsum"):
+            shape, fill, dtype = specs[name]
+            self._bufs[name] = np.full((self._cap, *shape), fill, dtype=dtype)
+            setattr(self, name, self._bufs[name][: self._n])
 
     def _record(self, pos: Any, z: Any, y: Any, loss: Any, terms: dict[str, Any]) -> None:
         """Add one batch at row positions ``pos`` (also the fit callbacks' entry point).
