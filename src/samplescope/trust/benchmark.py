@@ -36,6 +36,7 @@ from .._validation import (
 from ..data.split import DataSplit, as_split
 from ..models import build_model, model_spec
 from ..training import fit
+from ..training.checks import renamed_argument
 from .analysis import separability, trust_metrics
 from .correctness import classifier_fold_config, crossfit_correctness
 from .methods import check_oracle_spec, fit_baseline, needs_crossfit, parse_oracle
@@ -185,9 +186,10 @@ def train_classifier(
     num_classes = check_num_classes(num_classes)
     seed = check_integer(seed, "seed", minimum=0)
     torch.manual_seed(seed)
-    spec = model_spec(
-        kind, train.x.shape[1:], num_classes, need_dropout=need_dropout, **dict(options or {})
-    )
+    with renamed_argument("model", "kind"):
+        spec = model_spec(
+            kind, train.x.shape[1:], num_classes, need_dropout=need_dropout, **dict(options or {})
+        )
     model = build_model(spec)
     fit(model, train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
     return model.eval()

@@ -43,7 +43,7 @@ from .._validation import (
 from ..data.split import as_split
 from ..metrics.selective import _aurc_core
 from .baselines import _Baseline
-from .oracle import _batched, _require_module, inputs_of
+from .oracle import _batched, inputs_of
 
 __all__ = [
     "MaxLogitTrust",
@@ -296,12 +296,13 @@ class EnsembleTrust(_Baseline):
 
     def fit(self, data: Any) -> EnsembleTrust:
         """Check the members and record the number of classes. Returns self."""
-        if isinstance(self.members, nn.Module) or not isinstance(self.members, Sequence):
+        bad = isinstance(self.members, (str, bytes, nn.Module)) or not isinstance(
+            self.members, Sequence
+        )
+        if bad or not all(isinstance(m, nn.Module) for m in self.members):
             raise ValueError(
-                f"members: expected a sequence of nn.Modules, got {type(self.members).__name__}"
+                f"members: expected a sequence of nn.Modules, got {self.members!r:.80}"
             )
-        for m in self.members:
-            _require_module(m)
         self._fit_classes(data)
         return self
 
