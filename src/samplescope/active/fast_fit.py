@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .._validation import check_integer, check_positive
+from ..data.split import as_input_array
 
 __all__ = ["fast_fit"]
 
@@ -49,7 +50,7 @@ def fast_fit(
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"y: expected {len(x)} labels for {len(x)} inputs (N >= 1), got {len(y)}")
     dev = torch.device(device)
-    xt = torch.as_tensor(np.asarray(x, dtype=np.float32), device=dev)
+    xt = torch.as_tensor(as_input_array(x, "x"), device=dev)
     yt = torch.as_tensor(np.asarray(y, dtype=np.int64), device=dev)
     n = len(xt)
     b = min(batch_size, n)

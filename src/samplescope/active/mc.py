@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_array
+from ..data.split import as_input_array
 from ..functional import softmax
 from ..training import predict_logits
 from ..training.checks import check_module, renamed_argument
@@ -37,7 +37,7 @@ def mc_probs(
 ) -> np.ndarray:
     """MC-dropout probabilities ``(samples, N, C)`` float64 of ``model`` on inputs ``x (N, ...)``."""
     check_module(model)
-    xa = x.x if hasattr(x, "x") else check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+    xa = x.x if hasattr(x, "x") else as_input_array(x, "x")
     with renamed_argument("data", "x"):
         p = predict_stochastic(
             model,
@@ -58,7 +58,7 @@ def deterministic_probs(
 ) -> np.ndarray:
     """Eval-mode (dropout off) probabilities ``(1, N, C)``."""
     check_module(model)
-    xa = x.x if hasattr(x, "x") else check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
+    xa = x.x if hasattr(x, "x") else as_input_array(x, "x")
     with renamed_argument("data", "x"):
         z = predict_logits(model, xa, batch_size=batch_size, device=device)
     return softmax(z, axis=1)[None]

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_ids, check_integer, check_labels
-from ..data.split import DataSplit
+from .._validation import check_choice, check_ids, check_integer, check_labels
+from ..data.split import DataSplit, as_input_array
 from ..io import atomic_path
 from .acquisitions import get_acquisition
 from .batch import BatchContext, batch_mode_needs_model, list_batch_modes, select_batch
@@ -72,7 +72,7 @@ def _pool_split(pool: Any, sample_ids: Any) -> DataSplit:
         if sample_ids is not None:
             raise ValueError("sample_ids: the pool DataSplit carries its own sample_id")
         return DataSplit(pool.x, np.zeros(len(pool), dtype=np.int64), pool.sample_id)
-    x = check_array(pool, "pool", ndim=tuple(range(2, 6)), dtype=np.float32)
+    x = as_input_array(pool, "pool")
     ids = np.arange(len(x)) if sample_ids is None else check_ids(sample_ids, "sample_ids")
     if len(ids) != len(x):
         raise ValueError(f"sample_ids: expected {len(x)} ids (one per pool row), got {len(ids)}")
@@ -140,11 +140,8 @@ class ActiveLearner:
             None
             if stop_set is None
             else DataSplit(
-                check_array(
-                    stop_set.x if isinstance(stop_set, DataSplit) else stop_set,
-                    "stop_set",
-                    ndim=tuple(range(2, 6)),
-                    dtype=np.float32,
+                as_input_array(
+                    stop_set.x if isinstance(stop_set, DataSplit) else stop_set, "stop_set"
                 ),
                 np.zeros(len(stop_set), dtype=np.int64),
                 np.arange(len(stop_set)),
@@ -185,11 +182,7 @@ class ActiveLearner:
     def predict_proba(self, x: Any, *, seed: int = 0) -> np.ndarray:
         """Mean predictive probabilities ``(N, C)`` of the current model on inputs ``x``."""
         self._ensure_fitted()
-        xa = (
-            x.x
-            if isinstance(x, DataSplit)
-            else check_array(x, "x", ndim=tuple(range(2, 6)), dtype=np.float32)
-        )
+        xa = x.x if isinstance(x, DataSplit) else as_input_array(x, "x")
         split = DataSplit(xa, np.zeros(len(xa), dtype=np.int64), np.arange(len(xa)))
         return self.model.probs(split, seed).mean(axis=0)
 
