@@ -242,3 +242,24 @@ def test_bad_inputs(tiny, kw, match):
         fast_generalization_error(tiny, **args)
     with pytest.raises(ValueError, match="aum_score"):
         rank_combine(np.zeros(3), np.zeros(4))
+
+
+def test_a_zero_argument_model_factory_is_accepted_as_everywhere_else() -> None:
+    """One model_fn convention (issue 17): ``seed -> nn.Module`` or ``() -> nn.Module``."""
+    import samplescope as ss
+
+    split = ss.load_dataset("digits").train.subset(np.arange(120))
+
+    def seeded(seed: int) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        return mlp(64, 10, hidden=(16,))
+
+    def zero_arg() -> torch.nn.Module:
+        return mlp(64, 10, hidden=(16,))
+
+    a = fast_generalization_error(split, 10, model_fn=seeded, epochs=1, seed=0)
+    b = fast_generalization_error(split, 10, model_fn=zero_arg, epochs=1, seed=0)
+    assert a.table.df.shape == b.table.df.shape
+    assert np.isfinite(b.table.df["gen_error_fast"]).all()
+    with pytest.raises(ValueError, match="model_fn"):
+        fast_generalization_error(split, 10, model_fn=3, epochs=1)

@@ -56,6 +56,7 @@ from ..data.split import DataSplit, as_split
 from ..executors import run_tasks
 from ..functional import softmax
 from ..io.scores import ScoreTable
+from ..models.factory import seeded_model_fn
 from ..models.nets import default_model
 from ..training.callbacks import BatchResult, Callback
 from ..training.folds import FoldConfig, fit_seed, fold_assignments
@@ -204,8 +205,8 @@ def fast_generalization_error(
         repeats: ``R >= 1`` 2-fold splits (``StratifiedKFold`` seeded ``seed + r``, as
             :func:`samplescope.training.fold_assignments`); ``R = 1`` has no variance.
         aum_weight: ``w`` in ``[0, 1]`` (0: the held-out loss only, 1: the AUM only).
-        model_fn: ``seed -> nn.Module`` (else :func:`samplescope.models.default_model` of
-            ``model_kind``); epochs, batch_size, lr, weight_decay, optimizer: each fit's training.
+        model_fn: ``seed -> nn.Module`` or a zero-argument factory (else
+            :func:`samplescope.models.default_model` of ``model_kind``); epochs, batch_size, lr, weight_decay, optimizer: each fit's training.
         seed: fits use :func:`samplescope.training.fit_seed` ``(seed, r, k, 2)``.
         device: ``"cpu"`` trains stacked where it wins; another device trains the ``2R`` fits
             one by one there (same recorder, ``R`` trainings' worth of compute).
@@ -222,6 +223,10 @@ def fast_generalization_error(
     check_positive(lr, "lr")
     if vectorize not in (True, False, "auto"):
         raise ValueError(f"vectorize: expected True, False or 'auto', got {vectorize!r}")
+    if model_fn is not None:
+        if not callable(model_fn):
+            raise ValueError(f"model_fn: expected a callable (seed -> nn.Module), got {model_fn!r}")
+        model_fn = seeded_model_fn(model_fn)  # zero-argument factories too (one convention)
     config = FoldConfig(
         check_num_classes(num_classes),
         epochs,
