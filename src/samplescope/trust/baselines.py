@@ -79,8 +79,12 @@ class _Baseline:
         raise NotImplementedError
 
 
-class MCPTrust(_Baseline):
-    """Maximum class probability of the frozen classifier; ``fit`` only records ``num_classes_``."""
+class _LogitBaseline(_Baseline):
+    """A baseline computed from the frozen classifier's logits; ``fit`` records ``num_classes_``.
+
+    Subclasses give ``_from_logits(logits (N, C)) -> score (N,)``; ``predict_trust`` is the
+    score itself (bounded scores; the unbounded ones override it with ``posthoc.squash``).
+    """
 
     def __init__(
         self, classifier: nn.Module, *, device: str = "cpu", batch_size_eval: int = 1024
@@ -89,15 +93,29 @@ class MCPTrust(_Baseline):
         self.device = device
         self.batch_size_eval = batch_size_eval
 
-    def fit(self, data: Any) -> MCPTrust:
+    def fit(self, data: Any) -> Any:
         """Record the number of classes (nothing is learned). Returns self."""
         self._fit_classes(data)
         return self
 
-    def predict_trust(self, data: Any) -> np.ndarray:
-        """``max_c p_c`` ``(N,)`` ∈ [1/C, 1]."""
+    def _from_logits(self, logits: torch.Tensor) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def score(self, data: Any) -> np.ndarray:
+        """The raw score ``(N,)`` (higher = more trustworthy)."""
         self._check_fitted()
-        return self._logits(inputs_of(data)).softmax(1).max(1).values.numpy()
+        return self._from_logits(self._logits(inputs_of(data)))
+
+    def predict_trust(self, data: Any) -> np.ndarray:
+        """Trust ``(N,)`` in [0, 1]: the score."""
+        return self.score(data)
+
+
+class MCPTrust(_LogitBaseline):
+    """Maximum class probability ``max_c p_c`` ``(N,)`` ∈ [1/C, 1] of the frozen classifier."""
+
+    def _from_logits(self, logits: torch.Tensor) -> np.ndarray:
+        return logits.softmax(1).max(1).values.numpy()
 
 
 def mc_dropout_probs(

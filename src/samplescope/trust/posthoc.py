@@ -42,7 +42,7 @@ from .._validation import (
 )
 from ..data.split import as_split
 from ..metrics.selective import _aurc_core
-from .baselines import _Baseline
+from .baselines import _Baseline, _LogitBaseline
 from .oracle import _batched, inputs_of
 
 __all__ = [
@@ -62,91 +62,55 @@ def squash(score: Any) -> np.ndarray:
     return 0.5 + np.arctan(np.asarray(score, dtype=np.float64)) / np.pi
 
 
-class _LogitBaseline(_Baseline):
-    """A baseline computed from the frozen classifier's logits; ``fit`` records ``num_classes_``."""
-
-    def __init__(
-        self, classifier: nn.Module, *, device: str = "cpu", batch_size_eval: int = 1024
-    ) -> None:
-        self.classifier = classifier
-        self.device = device
-        self.batch_size_eval = batch_size_eval
-
-    def fit(self, data: Any) -> Any:
-        """Record the number of classes (nothing is learned). Returns self."""
-        self._fit_classes(data)
-        return self
-
-    def _from_logits(self, logits: torch.Tensor) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
-
-    def score(self, data: Any) -> np.ndarray:
-        """The raw score ``(N,)`` (higher = more trustworthy)."""
-        self._check_fitted()
-        return self._from_logits(self._logits(inputs_of(data)))
+class _UnboundedLogitBaseline(_LogitBaseline):
+    """A logit score on ℝ; trust = ``squash`` of it (rank-preserving, no float saturation)."""
 
     def predict_trust(self, data: Any) -> np.ndarray:
-        """Trust ``(N,)`` in [0, 1] (the raw score, or its ``squash`` when unbounded)."""
+        """Trust ``(N,)`` in (0, 1): ``squash`` of the raw score."""
         return squash(self.score(data))
 
 
-class MaxLogitTrust(_LogitBaseline):
+class _TemperedLogitBaseline(_LogitBaseline):
+    """A logit baseline with a temperature ``T > 0`` (checked at ``fit``)."""
+
+    def __init__(
+        self,
+        classifier: nn.Module,
+        *,
+        temperature: float = 1.0,
+        device: str = "cpu",
+        batch_size_eval: int = 1024,
+    ) -> None:
+        super().__init__(classifier, device=device, batch_size_eval=batch_size_eval)
+        self.temperature = temperature
+
+    def fit(self, data: Any) -> Any:
+        """Check the temperature and record the number of classes. Returns self."""
+        check_positive(self.temperature, "temperature")
+        return super().fit(data)
+
+
+class MaxLogitTrust(_UnboundedLogitBaseline):
     """Maximum logit ``max_c l_c`` (Hendrycks et al. 2022); trust = ``squash`` of it."""
 
     def _from_logits(self, logits: torch.Tensor) -> np.ndarray:
         return logits.max(1).values.numpy()
 
 
-class EnergyTrust(_LogitBaseline):
+class EnergyTrust(_TemperedLogitBaseline, _UnboundedLogitBaseline):
     """Negative energy ``T · logsumexp(l / T)`` (Liu et al. 2020); trust = ``squash`` of it."""
-
-    def __init__(
-        self,
-        classifier: nn.Module,
-        *,
-        temperature: float = 1.0,
-        device: str = "cpu",
-        batch_size_eval: int = 1024,
-    ) -> None:
-        super().__init__(classifier, device=device, batch_size_eval=batch_size_eval)
-        self.temperature = temperature
-
-    def fit(self, data: Any) -> EnergyTrust:
-        """Check the temperature and record the number of classes. Returns self."""
-        check_positive(self.temperature, "temperature")
-        return super().fit(data)
 
     def _from_logits(self, logits: torch.Tensor) -> np.ndarray:
         t = float(self.temperature)
         return (t * torch.logsumexp(logits / t, 1)).numpy()
 
 
-class DoctorTrust(_LogitBaseline):
+class DoctorTrust(_TemperedLogitBaseline):
     """DOCTOR (Granese et al. 2021), α = 2: trust = ``Σ_c softmax(l/T)_c²`` = 1 − Gini ∈ [1/C, 1]."""
-
-    def __init__(
-        self,
-        classifier: nn.Module,
-        *,
-        temperature: float = 1.0,
-        device: str = "cpu",
-        batch_size_eval: int = 1024,
-    ) -> None:
-        super().__init__(classifier, device=device, batch_size_eval=batch_size_eval)
-        self.temperature = temperature
-
-    def fit(self, data: Any) -> DoctorTrust:
-        """Check the temperature and record the number of classes. Returns self."""
-        check_positive(self.temperature, "temperature")
-        return super().fit(data)
 
     def _from_logits(self, logits: torch.Tensor) -> np.ndarray:
         p = (logits / float(self.temperature)).softmax(1)
         return (p**2).sum(1).numpy()
-
-    def predict_trust(self, data: Any) -> np.ndarray:
-        """``Σ_c p_c²`` ``(N,)`` ∈ [1/C, 1]."""
-        return self.score(data)
 
 
 def _pnorm_score(logits: torch.Tensor, p: float) -> np.ndarray:
