@@ -14,8 +14,29 @@ from __future__ import annotations
 from typing import Any
 
 from ..data.ids import ID_KEY
+from ..difficulty.recorder import DynamicsRecorder
+from ..io.scores import ScoreTable
 
-__all__ = ["ids_and_labels", "logits_and_losses"]
+__all__ = ["RecorderHolder", "ids_and_labels", "logits_and_losses"]
+
+
+class RecorderHolder:
+    """What both framework callbacks share: the recorder they feed and its table."""
+
+    recorder: DynamicsRecorder
+    labels_key: str
+
+    def _hold(self, recorder: DynamicsRecorder | None, history: bool, labels_key: str) -> None:
+        if recorder is not None and not isinstance(recorder, DynamicsRecorder):
+            raise ValueError(
+                f"recorder: expected a DynamicsRecorder, got {type(recorder).__name__}"
+            )
+        self.recorder = recorder if recorder is not None else DynamicsRecorder(history=history)
+        self.labels_key = labels_key
+
+    def table(self, columns: Any = None) -> ScoreTable:
+        """The recorder's :class:`ScoreTable` (every column by default)."""
+        return self.recorder.table(columns)
 
 
 def ids_and_labels(batch: Any, labels_key: str = "labels") -> tuple[Any, Any]:

@@ -26,7 +26,7 @@ import torch
 
 from ..data.ids import ID_KEY
 from ..difficulty.recorder import DynamicsRecorder
-from ..io.scores import ScoreTable
+from .batches import RecorderHolder
 from .extras import require
 
 transformers = require("transformers")
@@ -42,7 +42,7 @@ def _logits(output: Any) -> torch.Tensor:
     return output
 
 
-class DynamicsCallback(transformers.TrainerCallback):
+class DynamicsCallback(RecorderHolder, transformers.TrainerCallback):
     """Feeds a :class:`DynamicsRecorder` (``.recorder``) from the training forward passes.
 
     Args:
@@ -58,12 +58,7 @@ class DynamicsCallback(transformers.TrainerCallback):
         history: bool = False,
         labels_key: str = "labels",
     ) -> None:
-        if recorder is not None and not isinstance(recorder, DynamicsRecorder):
-            raise ValueError(
-                f"recorder: expected a DynamicsRecorder, got {type(recorder).__name__}"
-            )
-        self.recorder = recorder if recorder is not None else DynamicsRecorder(history=history)
-        self.labels_key = labels_key
+        self._hold(recorder, history, labels_key)
         self.epoch = 0
         self._handles: list[Any] = []
         self._ids: Any = None
@@ -112,7 +107,3 @@ class DynamicsCallback(transformers.TrainerCallback):
         for h in self._handles:
             h.remove()
         self._handles = []
-
-    def table(self, columns: Any = None) -> ScoreTable:
-        """The recorder's :class:`ScoreTable` (every column by default)."""
-        return self.recorder.table(columns)

@@ -22,8 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..difficulty.recorder import DynamicsRecorder
-from ..io.scores import ScoreTable
-from .batches import ids_and_labels, logits_and_losses
+from .batches import RecorderHolder, ids_and_labels, logits_and_losses
 from .extras import require
 
 pl = require("lightning.pytorch")
@@ -31,7 +30,7 @@ pl = require("lightning.pytorch")
 __all__ = ["DynamicsCallback"]
 
 
-class DynamicsCallback(pl.Callback):
+class DynamicsCallback(RecorderHolder, pl.Callback):
     """Feeds a :class:`DynamicsRecorder` (``.recorder``) with every training batch.
 
     Args:
@@ -47,12 +46,7 @@ class DynamicsCallback(pl.Callback):
         history: bool = False,
         labels_key: str = "labels",
     ) -> None:
-        if recorder is not None and not isinstance(recorder, DynamicsRecorder):
-            raise ValueError(
-                f"recorder: expected a DynamicsRecorder, got {type(recorder).__name__}"
-            )
-        self.recorder = recorder if recorder is not None else DynamicsRecorder(history=history)
-        self.labels_key = labels_key
+        self._hold(recorder, history, labels_key)
 
     def on_train_batch_end(
         self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
@@ -65,7 +59,3 @@ class DynamicsCallback(pl.Callback):
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         self.recorder.end_epoch()
-
-    def table(self, columns: Any = None) -> ScoreTable:
-        """The recorder's :class:`ScoreTable` (every column by default)."""
-        return self.recorder.table(columns)
