@@ -62,7 +62,7 @@ from ..training.callbacks import BatchResult, Callback
 from ..training.folds import FoldConfig, fit_seed, fold_assignments
 from ..training.stacked import build_model, can_vectorize, fit_many, should_vectorize
 from ..training.trainer import fit, predict_logits
-from .generalization import decompose_cross_entropy
+from .generalization import column_measure, decompose_cross_entropy
 from .registry import register_measure
 
 __all__ = [
@@ -315,15 +315,6 @@ def fast_generalization_error(
     )
 
 
-def _fast_measure(column: str) -> Callable[..., np.ndarray]:
-    def fn(data: Any, num_classes: int, **kwargs: Any) -> np.ndarray:
-        return fast_generalization_error(data, num_classes, **kwargs).table.column(column)
-
-    fn.__name__ = f"{column}_score"
-    fn.__doc__ = f"``{column}`` column of :func:`fast_generalization_error` (higher = harder)."
-    return fn
-
-
 _DESCRIPTIONS = {
     "gen_error_fast": "one-run estimate of gen_error: rank mean of the 2x2 held-out loss and the "
     "in-sample -AUM of one stacked run, on the held-out loss scale",
@@ -333,4 +324,6 @@ _DESCRIPTIONS = {
     "gen_error_fast_aum": "-AUM of that run's models that trained on the sample",
 }
 for _col in FAST_GEN_ERROR_COLUMNS:
-    register_measure(_col, "kfold", _DESCRIPTIONS[_col])(_fast_measure(_col))
+    register_measure(_col, "kfold", _DESCRIPTIONS[_col])(
+        column_measure(fast_generalization_error, _col)
+    )

@@ -257,12 +257,15 @@ def generalization_error(
     return GenErrorResult(table, res.oof_logits, res.fold_ids, config, res.models)
 
 
-def _kfold_measure(column: str) -> Callable[..., np.ndarray]:
+def column_measure(estimator: Callable[..., Any], column: str) -> Callable[..., np.ndarray]:
+    """A registry measure ``(data, num_classes, **kw) -> (N,)``: one column of ``estimator``'s
+    result table (:func:`generalization_error`, :func:`fast_generalization_error`)."""
+
     def fn(data: Any, num_classes: int, **kwargs: Any) -> np.ndarray:
-        return generalization_error(data, num_classes, **kwargs).table.column(column)
+        return estimator(data, num_classes, **kwargs).table.column(column)
 
     fn.__name__ = f"{column}_score"
-    fn.__doc__ = f"``{column}`` column of :func:`generalization_error` (higher = harder)."
+    fn.__doc__ = f"``{column}`` column of :func:`{estimator.__name__}` (higher = harder)."
     return fn
 
 
@@ -276,4 +279,4 @@ _DESCRIPTIONS = {
     "oof_loss": "held-out cross-entropy of one K-fold run (the first repeat): the plain out-of-fold loss",
 }
 for _col in GEN_ERROR_COLUMNS:
-    register_measure(_col, "kfold", _DESCRIPTIONS[_col])(_kfold_measure(_col))
+    register_measure(_col, "kfold", _DESCRIPTIONS[_col])(column_measure(generalization_error, _col))
